@@ -1,0 +1,250 @@
+"""The `finops` command (CLI.md): parse, call the library, print, exit 0/1/2.
+
+Errors a user can act on print one or two sentences to stderr and exit 2;
+anything else is our bug: exit 1 with a request id (traceback with --debug).
+Heavy modules are imported inside the commands that use them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from warehouse.errors import FinopsError
+
+app = typer.Typer(
+    name="finops",
+    help="A conversational FinOps assistant for AI costs: ask about your billing, LLM and GPU data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log = logging.getLogger("finops")
+_state = {"debug": False}
+
+
+@app.callback()
+def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False) -> None:
+    _state["debug"] = debug
+
+
+def _settings(**overrides):
+    from warehouse.settings import load_settings
+
+    return load_settings(**overrides)
+
+
+def _fail(error: BaseException) -> None:
+    if isinstance(error, FinopsError):
+        typer.echo(f"finops: {error.user_message}", err=True)
+        raise typer.Exit(error.exit_code)
+    request_id = uuid.uuid4().hex[:8]
+    log.error("internal error %s", request_id, exc_info=error)
+    if _state["debug"]:
+        import traceback
+
+        traceback.print_exception(error)
+    typer.echo(
+        f"finops: internal error (request {request_id}): {type(error).__name__}. "
+        f"This is a bug; rerun with --debug for details and report it.",
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+def _guarded(fn):
+    """Run a command body, mapping errors to messages and exit codes."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            typer.echo("finops: interrupted.", err=True)
+            raise typer.Exit(130) from None
+        except Exception as error:  # noqa: BLE001 - the one place errors become exit codes
+            _fail(error)
+
+    return wrapper
+
+
+@app.command("demo-data")
+@_guarded
+def demo_data(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (must not exist or be empty).")],
+    days: Annotated[int, typer.Option(help="Days of history.")] = 90,
+    rows: Annotated[int, typer.Option(help="Approximate llm_requests rows (10k to 100M).")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same arguments give the same data.")] = 7,
+    end: Annotated[Optional[str], typer.Option(help="Day after the last day of data, YYYY-MM-DD.")] = None,
+) -> None:
+    """Write a realistic synthetic AI-company data set as contract Parquet files."""
+    from assistant.progress import demo_progress
+    from warehouse.demo import generate_demo
+    from warehouse.errors import FinopsError as _Error
+
+    end_day = _parse_date(end, "--end") if end else None
+    kwargs = {"end": end_day} if end_day else {}
+    try:
+        with demo_progress() as progress:
+            summary = generate_demo(out, days=days, rows=rows, seed=seed, progress=progress, **kwargs)
+    except ValueError as error:
+        raise _Error(str(error)) from None
+    counts = ", ".join(f"{table} {count:,}" for table, count in summary.row_counts.items())
+    typer.echo(f"Wrote {out}: {counts}; {len(summary.incidents)} incidents in {out / 'incidents.json'}.")
+
+
+@app.command()
+@_guarded
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to load.")],
+    table: Annotated[Optional[str], typer.Option(help="Load into this table instead of detecting it.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="auto, parquet, csv, json or focus.")] = "auto",
+    json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Load Parquet, CSV or FOCUS files into the warehouse."""
+    from assistant.progress import IngestBar
+    from warehouse.ingest import ingest as run_ingest
+
+    settings = _settings()
+    with IngestBar(enabled=not json_out) as bar:
+        report = run_ingest(paths, settings, table=table, fmt=fmt, progress=bar)
+    if json_out:
+        typer.echo(json.dumps({"results": [r.__dict__ for r in report.results], "rows_loaded": report.rows_loaded}, indent=2))
+    else:
+        for result in report.results:
+            typer.echo(_describe_result(result), err=result.status == "refused")
+    if report.refused:
+        raise typer.Exit(2)
+
+
+def _describe_result(result) -> str:
+    if result.status == "loaded":
+        line = f"loaded   {result.path} -> {result.table}: {result.rows_loaded:,} rows"
+        if result.rows_duplicate:
+            line += f", {result.rows_duplicate:,} duplicate(s) skipped"
+        if result.rows_priced:
+            line += f", {result.rows_priced:,} priced from model_prices"
+        if result.message:
+            line += f". {result.message}"
+        return line
+    if result.status == "skipped":
+        return f"skipped  {result.path}: {result.message}"
+    return f"refused  {result.message}"
+
+
+@app.command()
+@_guarded
+def info(json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """Tables, row counts, date ranges, freshness and as_of."""
+    from warehouse.executor import Executor
+    from warehouse.info import warehouse_info
+
+    with Executor(_settings()) as executor:
+        facts = warehouse_info(executor)
+    if json_out:
+        typer.echo(json.dumps(facts.to_json(), indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table(title=f"Warehouse {facts.home}")
+    for name in ("table", "rows", "first", "last", "files"):
+        view.add_column(name, justify="right" if name in ("rows", "files") else "left")
+    for t in facts.tables:
+        view.add_row(t.name, f"{t.rows:,}", _day(t.first), _day(t.last), str(t.files))
+    console = Console()
+    console.print(view)
+    console.print(
+        f"as_of {facts.as_of or '-'} ({'from the data' if facts.as_of_source == 'data' else 'FINOPS_AS_OF'}); "
+        f"{facts.loads} loads, last {facts.last_load:%Y-%m-%d %H:%M} UTC" if facts.last_load else "no loads yet"
+    )
+
+
+def _day(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+@app.command()
+@_guarded
+def sql(
+    query: Annotated[str, typer.Argument(help="One read-only SELECT.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Run one guarded read-only query."""
+    from assistant.jsonable import jsonable
+    from warehouse.executor import Executor
+    from warehouse.guard import validate_sql
+
+    safe = validate_sql(query)
+    with Executor(_settings()) as executor:
+        result = executor.query(safe)
+    if json_out:
+        payload = {
+            "sql": result.sql,
+            "columns": list(result.columns),
+            "rows": jsonable(result.rows),
+            "truncated": result.truncated,
+            "elapsed_ms": round(result.elapsed_ms, 2),
+        }
+        typer.echo(json.dumps(payload))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table()
+    for column in result.columns:
+        view.add_column(column)
+    for row in result.rows:
+        view.add_row(*("" if v is None else str(v) for v in row))
+    console = Console()
+    console.print(view)
+    note = f"{len(result.rows):,} row(s) in {result.elapsed_ms:.0f} ms"
+    if result.truncated:
+        note += f"; truncated at FINOPS_MAX_ROWS={len(result.rows):,}"
+    console.print(note, style="dim")
+
+
+@app.command()
+@_guarded
+def ui(port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501) -> None:
+    """Open the Streamlit chat page."""
+    from assistant.launch import launch_ui
+
+    launch_ui(_settings(), port=port)
+
+
+@app.command()
+@_guarded
+def demo(port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501) -> None:
+    """Build the demo warehouse if it is missing, then open the chat page."""
+    from assistant.launch import ensure_demo_warehouse, launch_ui
+
+    settings = _settings()
+    ensure_demo_warehouse(settings, echo=typer.echo)
+    launch_ui(settings, port=port)
+
+
+def _parse_date(text: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise FinopsError(f"{flag} takes a date as YYYY-MM-DD, not {text!r}.") from None
+
+
+def run() -> None:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    run()

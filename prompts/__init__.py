@@ -1,0 +1,1 @@
+"""Every prompt of the product, as a template file beside this module."""

@@ -1,0 +1,227 @@
+"""The five warehouse tables of DATA-CONTRACT.md, declared once.
+
+Every importer, the catalog, the demo generator and the guard read these
+declarations; nothing else spells out a table's columns.
+
+>>> TABLES["llm_requests"].column("input_tokens").type
+'BIGINT'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableContract:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    time_column: str | None
+    key: str | None = None
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[Column, ...]:
+        return tuple(column for column in self.columns if column.required)
+
+
+def _columns(required: bool, spec: str) -> tuple[Column, ...]:
+    """Columns from compact `name TYPE` lines; a trailing `-- text` describes one."""
+    columns = []
+    for line in spec.strip().splitlines():
+        line, _, description = line.partition("--")
+        name, type_ = line.split(None, 1)
+        columns.append(Column(name, type_.strip(), required, description.strip()))
+    return tuple(columns)
+
+
+BILLING = TableContract(
+    name="billing",
+    description="Cloud and vendor invoices, one row per charge line (FOCUS 1.2).",
+    time_column="ChargePeriodStart",
+    columns=_columns(
+        True,
+        """
+        BilledCost DOUBLE -- what the invoice says
+        EffectiveCost DOUBLE -- amortized cost after discounts; the default cost metric
+        ListCost DOUBLE -- at public list price
+        ContractedCost DOUBLE -- at negotiated price
+        BillingAccountId VARCHAR
+        BillingAccountName VARCHAR
+        BillingCurrency VARCHAR -- ISO 4217
+        BillingPeriodStart TIMESTAMP
+        BillingPeriodEnd TIMESTAMP
+        ChargePeriodStart TIMESTAMP -- the time a charge belongs to
+        ChargePeriodEnd TIMESTAMP
+        ChargeCategory VARCHAR -- Usage, Purchase, Tax, Credit, Adjustment
+        ChargeClass VARCHAR -- NULL or Correction
+        ChargeDescription VARCHAR
+        InvoiceIssuerName VARCHAR
+        ProviderName VARCHAR
+        PublisherName VARCHAR
+        ServiceCategory VARCHAR
+        ServiceName VARCHAR
+        PricingQuantity DOUBLE
+        PricingUnit VARCHAR
+        """,
+    )
+    + _columns(
+        False,
+        """
+        SubAccountId VARCHAR
+        SubAccountName VARCHAR
+        ServiceSubcategory VARCHAR
+        RegionId VARCHAR
+        RegionName VARCHAR
+        AvailabilityZone VARCHAR
+        ResourceId VARCHAR
+        ResourceName VARCHAR
+        ResourceType VARCHAR
+        SkuId VARCHAR
+        SkuPriceId VARCHAR
+        SkuMeter VARCHAR
+        ConsumedQuantity DOUBLE
+        ConsumedUnit VARCHAR
+        ListUnitPrice DOUBLE
+        ContractedUnitPrice DOUBLE
+        PricingCategory VARCHAR
+        ChargeFrequency VARCHAR
+        InvoiceId VARCHAR
+        CommitmentDiscountId VARCHAR
+        CommitmentDiscountName VARCHAR
+        CommitmentDiscountCategory VARCHAR
+        CommitmentDiscountType VARCHAR
+        CommitmentDiscountStatus VARCHAR
+        CapacityReservationId VARCHAR
+        Tags MAP(VARCHAR, VARCHAR) -- keys team, feature, environment, model carry AI attribution
+        """,
+    ),
+)
+
+LLM_REQUESTS = TableContract(
+    name="llm_requests",
+    description="One row per LLM or embedding call.",
+    time_column="ts",
+    key="request_id",
+    columns=_columns(
+        True,
+        """
+        request_id VARCHAR -- unique; the de-duplication key
+        ts TIMESTAMP -- request start
+        provider VARCHAR
+        model VARCHAR
+        operation VARCHAR
+        input_tokens BIGINT -- includes cached input tokens
+        output_tokens BIGINT -- includes reasoning tokens
+        """,
+    )
+    + _columns(
+        False,
+        """
+        feature VARCHAR
+        team VARCHAR
+        user_id VARCHAR
+        environment VARCHAR
+        cached_input_tokens BIGINT
+        latency_ms DOUBLE
+        status VARCHAR -- ok, error, timeout, rate_limited
+        attempt INTEGER -- 1 for the first try, 2+ for retries
+        prompt_hash VARCHAR
+        cost_usd DOUBLE -- as logged; NULL is priced from model_prices at ingest
+        """,
+    ),
+)
+
+GPU_USAGE = TableContract(
+    name="gpu_usage",
+    description="One row per GPU node and hour (self-hosted inference).",
+    time_column="hour",
+    columns=_columns(
+        True,
+        """
+        hour TIMESTAMP -- start of the hour
+        cluster VARCHAR
+        node_id VARCHAR
+        gpu_type VARCHAR
+        gpu_count INTEGER
+        cost_usd DOUBLE -- the node's cost for the hour
+        gpu_util_pct DOUBLE -- 0-100
+        """,
+    )
+    + _columns(
+        False,
+        """
+        deployment VARCHAR -- NULL when unallocated
+        team VARCHAR
+        gpu_mem_util_pct DOUBLE
+        """,
+    ),
+)
+
+MODEL_PRICES = TableContract(
+    name="model_prices",
+    description="Price per million tokens, with validity.",
+    time_column="valid_from",
+    columns=_columns(
+        True,
+        """
+        provider VARCHAR
+        model VARCHAR
+        input_usd_per_mtok DOUBLE
+        output_usd_per_mtok DOUBLE
+        valid_from TIMESTAMP
+        """,
+    )
+    + _columns(
+        False,
+        """
+        cached_input_usd_per_mtok DOUBLE -- NULL: same as input
+        tier VARCHAR -- small, medium, large
+        valid_to TIMESTAMP -- NULL: still valid
+        """,
+    ),
+)
+
+BUDGETS = TableContract(
+    name="budgets",
+    description="Cost boundaries per scope and calendar month.",
+    time_column=None,
+    columns=_columns(
+        True,
+        """
+        scope VARCHAR -- total, team, feature, model, service
+        metric VARCHAR -- cost, inference_cost or gpu_cost
+        period VARCHAR -- month
+        amount_usd DOUBLE
+        """,
+    )
+    + _columns(
+        False,
+        """
+        scope_value VARCHAR -- NULL for total
+        max_cost_per_request_usd DOUBLE
+        """,
+    ),
+)
+
+TABLES: dict[str, TableContract] = {
+    table.name: table for table in (BILLING, LLM_REQUESTS, GPU_USAGE, MODEL_PRICES, BUDGETS)
+}

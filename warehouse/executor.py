@@ -1,0 +1,134 @@
+"""The only way a question's SQL reaches DuckDB.
+
+An in-memory DuckDB connection whose views read exactly the lake files the
+ledger lists; file access is then limited to those files (`allowed_paths`), the
+configuration is locked, and threads and memory are capped. A watchdog
+interrupts a query after FINOPS_QUERY_TIMEOUT_S; `max_rows + 1` rows are
+fetched so truncation is known. When an ingest commits, the next query sees it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import duckdb
+
+from warehouse.errors import QueryError, QueryMemoryError, QueryTimeoutError, WarehouseError
+from warehouse.lake import Lake, Manifest, create_views
+from warehouse.settings import Settings
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    sql: str
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    rows: list[tuple]
+    truncated: bool
+    elapsed_ms: float
+
+
+class Executor:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.lake = Lake(settings.home)
+        self._lock = threading.Lock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._version: float | None = None
+        self.manifest: Manifest | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        version = self.lake.version()
+        if self._con is not None and version == self._version:
+            return self._con
+        if not self.lake.exists():
+            raise WarehouseError(
+                f"No warehouse at {self.settings.home}. Load data with `finops ingest PATH` or build the demo with `make demo`."
+            )
+        if self._con is not None:
+            self._con.close()
+        manifest = self.lake.manifest()
+        tmp = self.settings.home / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(
+            config={
+                "threads": self.settings.threads,
+                "memory_limit": self.settings.memory_limit,
+                "temp_directory": str(tmp),
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+            }
+        )
+        create_views(con, manifest)
+        files = sorted(str(path) for paths in manifest.files.values() for path in paths)
+        con.execute("SET allowed_paths = $1", [files])
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        self._con, self._version, self.manifest = con, version, manifest
+        return con
+
+    def query(self, sql: str, params: list | None = None) -> QueryResult:
+        """Run one statement under the limits; raises typed errors a user can act on."""
+        max_rows = self.settings.max_rows
+        with self._lock:
+            con = self._connection()
+            timed_out = threading.Event()
+
+            def stop() -> None:
+                timed_out.set()
+                con.interrupt()
+
+            watchdog = threading.Timer(self.settings.query_timeout_s, stop)
+            started = time.perf_counter()
+            watchdog.start()
+            try:
+                result = con.execute(sql, params or [])
+                description = result.description or []
+                rows = result.fetchmany(max_rows + 1) if description else []
+            except duckdb.InterruptException:
+                raise QueryTimeoutError(
+                    f"The query ran longer than {self.settings.query_timeout_s:g} s and was stopped. "
+                    f"Narrow it (a shorter window, fewer groups), or raise FINOPS_QUERY_TIMEOUT_S."
+                ) from None
+            except duckdb.OutOfMemoryException:
+                raise QueryMemoryError(
+                    f"The query needed more than FINOPS_MEMORY_LIMIT ({self.settings.memory_limit}) and was stopped. "
+                    f"Narrow it, or raise FINOPS_MEMORY_LIMIT."
+                ) from None
+            except duckdb.Error as error:
+                if timed_out.is_set():
+                    raise QueryTimeoutError(
+                        f"The query ran longer than {self.settings.query_timeout_s:g} s and was stopped. "
+                        f"Narrow it, or raise FINOPS_QUERY_TIMEOUT_S."
+                    ) from None
+                raise QueryError(f"The query failed: {_first_line(error)}") from None
+            finally:
+                watchdog.cancel()
+            elapsed_ms = (time.perf_counter() - started) * 1000
+        truncated = len(rows) > max_rows
+        return QueryResult(
+            sql=sql,
+            columns=tuple(d[0] for d in description),
+            types=tuple(str(d[1]) for d in description),
+            rows=rows[:max_rows],
+            truncated=truncated,
+            elapsed_ms=elapsed_ms,
+        )
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]

@@ -1,0 +1,181 @@
+"""The Parquet lake (store of record) and its DuckDB catalog.
+
+Layout under FINOPS_HOME::
+
+    lake/<table>/month=YYYY-MM/<load_id>_<n>.parquet   the data
+    warehouse.duckdb                                    ledger + one view per table
+    ingest.lock                                         one ingest at a time
+
+A table is a view over exactly the files its committed loads list, so a file
+that is not in the ledger (a load that died half-way) is never seen. Outside
+tools may open `warehouse.duckdb` read-only and query the views.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import sqlglot.expressions as exp
+
+from warehouse.contract import TABLES, TableContract
+from warehouse.errors import WarehouseError
+
+LEDGER_DDL = """
+CREATE TABLE IF NOT EXISTS _finops_loads (
+    load_id VARCHAR PRIMARY KEY,
+    table_name VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    bytes BIGINT NOT NULL,
+    format VARCHAR NOT NULL,
+    rows_read BIGINT NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    rows_duplicate BIGINT NOT NULL,
+    rows_priced BIGINT NOT NULL,
+    rows_unpriced BIGINT NOT NULL,
+    loaded_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS _finops_files (
+    load_id VARCHAR NOT NULL,
+    table_name VARCHAR NOT NULL,
+    path VARCHAR NOT NULL,
+    month VARCHAR
+);
+"""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The committed lake files of every table, as the ledger lists them."""
+
+    files: dict[str, tuple[Path, ...]]
+    version: float
+
+    def rows_known(self, table: str) -> bool:
+        return bool(self.files.get(table))
+
+
+class Lake:
+    def __init__(self, home: Path) -> None:
+        self.home = Path(home)
+        self.root = self.home / "lake"
+        self.catalog_path = self.home / "warehouse.duckdb"
+        self.lock_path = self.home / "ingest.lock"
+        self.staging = self.root / ".staging"
+
+    def exists(self) -> bool:
+        return self.catalog_path.is_file()
+
+    def version(self) -> float:
+        """Changes whenever a load commits (the catalog file's mtime)."""
+        try:
+            return self.catalog_path.stat().st_mtime_ns / 1e9
+        except FileNotFoundError:
+            return 0.0
+
+    @contextmanager
+    def ingest_lock(self) -> Iterator[None]:
+        self.home.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise WarehouseError(
+                    f"Another ingest is running on {self.home}; wait for it to finish and try again."
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def catalog(self, *, write: bool = False, timeout_s: float = 10.0) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection to the catalog; retried while another process holds it."""
+        if not write and not self.exists():
+            raise WarehouseError(
+                f"No warehouse at {self.home}. Load data with `finops ingest PATH` or build the demo with `make demo`."
+            )
+        self.home.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                con = duckdb.connect(str(self.catalog_path), read_only=not write)
+                break
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise WarehouseError(
+                        f"The warehouse {self.catalog_path} is busy or unreadable ({error}). Close other programs using it and try again."
+                    ) from None
+                time.sleep(0.05)
+        try:
+            if write:
+                con.execute(LEDGER_DDL)
+            yield con
+        finally:
+            con.close()
+
+    def manifest(self) -> Manifest:
+        version = self.version()
+        files: dict[str, list[Path]] = {name: [] for name in TABLES}
+        if self.exists():
+            with self.catalog() as con:
+                has_ledger = con.execute(
+                    "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_finops_files'"
+                ).fetchall()[0][0]
+                if has_ledger:
+                    rows = con.execute(
+                        "SELECT table_name, path FROM _finops_files ORDER BY load_id, path"
+                    ).fetchall()
+                    for table, path in rows:
+                        files.setdefault(table, []).append(self.root / path)
+        return Manifest({name: tuple(paths) for name, paths in files.items()}, version)
+
+    def orphan_files(self, manifest: Manifest) -> list[Path]:
+        """Lake files no committed load lists: left by a load that died."""
+        known = {path for paths in manifest.files.values() for path in paths}
+        if not self.root.exists():
+            return []
+        return sorted(path for path in self.root.rglob("*.parquet") if path not in known)
+
+
+def view_sql(table: TableContract, files: tuple[Path, ...]) -> str:
+    """`CREATE OR REPLACE VIEW` over the table's files (typed and empty when there are none).
+
+    >>> from warehouse.contract import TABLES
+    >>> view_sql(TABLES["budgets"], ())[:40]
+    'CREATE OR REPLACE VIEW budgets AS SELECT'
+    """
+    if files:
+        source = exp.Anonymous(
+            this="read_parquet",
+            expressions=[
+                exp.Array(expressions=[exp.Literal.string(str(path)) for path in files]),
+                exp.EQ(this=exp.column("union_by_name"), expression=exp.true()),
+            ],
+        )
+        query = exp.select("*").from_(exp.Table(this=source))
+    else:
+        query = exp.select(
+            *[
+                exp.alias_(exp.cast(exp.null(), column.type, dialect="duckdb"), column.name, quoted=True)
+                for column in table.columns
+            ]
+        ).where(exp.false())
+    create = exp.Create(
+        this=exp.to_table(table.name),
+        kind="VIEW",
+        replace=True,
+        expression=query,
+    )
+    return create.sql(dialect="duckdb")
+
+
+def create_views(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
+    for name, table in TABLES.items():
+        con.execute(view_sql(table, manifest.files.get(name, ())))

@@ -1,0 +1,134 @@
+"""Settings: declared once, read from the environment and `finops.toml`.
+
+Each field names its environment variable and carries a help line; the README
+table of settings is checked against these declarations by the tests.
+Nothing is read at import time: call `load_settings()` and pass the result on.
+
+>>> load_settings(environ={"FINOPS_MAX_ROWS": "50"}, config_path=None).max_rows
+50
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from warehouse.errors import SettingsError
+
+
+def _setting(env: str, default, help: str):
+    return Field(default, description=help, json_schema_extra={"env": env})
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    home: Path = _setting(
+        "FINOPS_HOME",
+        Path("~/.local/share/finops"),
+        "Where the warehouse, the Parquet lake and chromadb live.",
+    )
+    as_of: date | None = _setting(
+        "FINOPS_AS_OF", None, "The date relative time words resolve against (default: the day after the latest data)."
+    )
+    openai_api_key: str | None = _setting(
+        "OPENAI_API_KEY", None, "Key for the language model endpoint; unset means offline planner only."
+    )
+    openai_base_url: str | None = _setting(
+        "OPENAI_BASE_URL", None, "Base URL of an OpenAI-compatible endpoint (Azure OpenAI, vLLM, Ollama, llama.cpp)."
+    )
+    model: str = _setting("FINOPS_MODEL", "gpt-4o-mini", "Chat model name.")
+    query_timeout_s: float = _setting(
+        "FINOPS_QUERY_TIMEOUT_S", 30.0, "Seconds a query may run before it is interrupted."
+    )
+    max_rows: int = _setting("FINOPS_MAX_ROWS", 10_000, "Most rows a query returns; more are reported as truncated.")
+    memory_limit: str = _setting("FINOPS_MEMORY_LIMIT", "2GB", "DuckDB memory limit for queries and ingest.")
+    threads: int = _setting("FINOPS_THREADS", max(1, os.cpu_count() or 1), "DuckDB worker threads.")
+    slack_bot_token: str | None = _setting("SLACK_BOT_TOKEN", None, "Slack bot token (xoxb-...).")
+    slack_signing_secret: str | None = _setting(
+        "SLACK_SIGNING_SECRET", None, "Slack signing secret, for HTTP mode."
+    )
+    slack_app_token: str | None = _setting("SLACK_APP_TOKEN", None, "Slack app token (xapp-...), for Socket Mode.")
+    slack_api_url: str | None = _setting("SLACK_API_URL", None, "Override of the Slack Web API base URL.")
+
+    @field_validator("home")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return Path(value).expanduser().absolute()
+
+    @field_validator("query_timeout_s")
+    @classmethod
+    def _positive_timeout(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be a positive number of seconds")
+        return value
+
+    @field_validator("max_rows", "threads")
+    @classmethod
+    def _positive_count(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @property
+    def model_configured(self) -> bool:
+        return bool(self.openai_api_key or self.openai_base_url)
+
+
+def setting_names() -> dict[str, str]:
+    """Environment variable name -> help line, for docs and checks."""
+    return {
+        field.json_schema_extra["env"]: field.description
+        for field in Settings.model_fields.values()
+    }
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    config_path: Path | None | str = "auto",
+    **overrides,
+) -> Settings:
+    """Settings from `finops.toml` (if any), then the environment, then overrides.
+
+    `config_path="auto"` reads `FINOPS_CONFIG` or `./finops.toml` when present.
+    """
+    environ = os.environ if environ is None else environ
+    env_to_field = {
+        field.json_schema_extra["env"]: name for name, field in Settings.model_fields.items()
+    }
+    values: dict[str, object] = {}
+    if config_path == "auto":
+        config_path = environ.get("FINOPS_CONFIG") or ("finops.toml" if Path("finops.toml").is_file() else None)
+    if config_path is not None:
+        values.update(_read_toml(Path(config_path), env_to_field))
+    for env, name in env_to_field.items():
+        if environ.get(env) not in (None, ""):
+            values[name] = environ[env]
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        field = str(problem["loc"][0]) if problem["loc"] else "?"
+        env = Settings.model_fields[field].json_schema_extra["env"] if field in Settings.model_fields else field
+        raise SettingsError(f"Setting {env} is invalid: {problem['msg']}.") from None
+
+
+def _read_toml(path: Path, env_to_field: dict[str, str]) -> dict[str, object]:
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise SettingsError(f"Config file {path} does not exist.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SettingsError(f"Config file {path} is not valid TOML: {error}.") from None
+    unknown = sorted(set(data) - set(env_to_field))
+    if unknown:
+        raise SettingsError(
+            f"Config file {path} has unknown setting {unknown[0]}; known settings: {', '.join(sorted(env_to_field))}."
+        )
+    return {env_to_field[key]: value for key, value in data.items()}
