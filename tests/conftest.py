@@ -1,0 +1,51 @@
+"""Shared fixtures: settings in a temporary FINOPS_HOME, and a small deterministic warehouse.
+
+The session warehouse is built from a few hundred hand-made rows (tiny_data)
+through the real ingest, so every test reads what a user's load would produce.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.tiny_data import write_tiny_dataset
+from warehouse.executor import Executor
+from warehouse.ingest import ingest
+from warehouse.settings import Settings, load_settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+FOCUS_SAMPLE = FIXTURES / "focus" / "focus-1.0-sample.csv"
+
+
+def make_settings(home: Path, **overrides) -> Settings:
+    return load_settings(environ={"FINOPS_HOME": str(home)}, config_path=None, **overrides)
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return make_settings(tmp_path / "home", query_timeout_s=5, max_rows=1000, memory_limit="1GB", threads=2)
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("tiny-data")
+    write_tiny_dataset(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def warehouse_settings(tmp_path_factory, tiny_dir) -> Settings:
+    """A loaded warehouse of tiny_data; tests must not write to it."""
+    home = tmp_path_factory.mktemp("warehouse")
+    settings = make_settings(home, query_timeout_s=5, max_rows=1000, memory_limit="1GB", threads=2)
+    report = ingest([tiny_dir], settings)
+    assert not report.refused, report.refused
+    return settings
+
+
+@pytest.fixture(scope="session")
+def executor(warehouse_settings):
+    with Executor(warehouse_settings) as executor:
+        yield executor

@@ -1,0 +1,56 @@
+"""The declared tables match DATA-CONTRACT.md, the document outside tools rely on."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from warehouse.contract import TABLES
+
+DOC = Path(__file__).resolve().parent.parent.parent / "shared" / "design" / "DATA-CONTRACT.md"
+
+
+def documented_tables() -> dict[str, dict[str, str]]:
+    """table -> {column: type} from the contract's markdown tables."""
+    tables: dict[str, dict[str, str]] = {}
+    current = None
+    for line in DOC.read_text().splitlines():
+        heading = re.match(r"^## `(\w+)`", line)
+        if heading:
+            current = heading.group(1)
+            tables[current] = {}
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if current and line.startswith("|") and len(cells) >= 2 and cells[1] and cells[1].isupper():
+            for name in cells[0].split(","):
+                tables[current][name.strip()] = cells[1]
+    return tables
+
+
+@pytest.mark.skipif(not DOC.exists(), reason="shared/design is not beside this checkout")
+def test_declared_columns_and_types_match_the_document():
+    documented = documented_tables()
+    assert set(documented) == set(TABLES)
+    for name, columns in documented.items():
+        declared = {c.name: c.type for c in TABLES[name].columns}
+        for column, type_ in columns.items():
+            assert declared.get(column) == type_, f"{name}.{column}"
+
+
+@pytest.mark.skipif(not DOC.exists(), reason="shared/design is not beside this checkout")
+def test_focus_conditional_columns_are_declared():
+    text = DOC.read_text()
+    listed = re.search(r"Conditional columns kept when the source has them \(NULL otherwise\):(.*?)\n\n", text, re.S).group(1)
+    names = [n.strip(" .\n") for n in listed.split(",")]
+    billing = TABLES["billing"]
+    assert all(not billing.column(n).required for n in names)
+
+
+def test_every_table_has_its_time_column_and_key():
+    for table in TABLES.values():
+        if table.time_column:
+            assert table.column(table.time_column).type == "TIMESTAMP"
+        if table.key:
+            assert table.column(table.key).required
