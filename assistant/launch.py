@@ -57,6 +57,7 @@ def launch_ui(settings: Settings, port: int = 8501) -> None:
         "--server.port", str(port),
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "viewer",
     ]
     print(f"Open http://localhost:{port} in your browser (Ctrl+C to stop).", flush=True)
     try:

@@ -10,12 +10,13 @@ import streamlit as st
 from warehouse.errors import FinopsError
 from warehouse.executor import Executor
 from warehouse.info import warehouse_info
-from warehouse.settings import load_settings
+from warehouse.settings import Settings, load_settings
 
 
 @st.cache_resource
-def _executor() -> Executor:
-    return Executor(load_settings())
+def _executor(settings_json: str) -> Executor:
+    """One executor per distinct settings, shared by every browser session."""
+    return Executor(Settings.model_validate_json(settings_json))
 
 
 st.set_page_config(page_title="FinOps assistant", page_icon="💸", layout="wide")
@@ -23,7 +24,7 @@ st.title("FinOps assistant")
 st.caption("Ask about your AI costs: billing, LLM requests, GPU hours. The chat arrives with the planner.")
 
 try:
-    facts = warehouse_info(_executor())
+    facts = warehouse_info(_executor(load_settings().model_dump_json()))
 except FinopsError as error:
     st.warning(error.user_message)
     st.stop()
