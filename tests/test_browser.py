@@ -21,10 +21,12 @@ def test_page_renders_the_warehouse_without_console_errors(warehouse_settings):
             page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(url)
-            page.get_by_text("FinOps assistant").first.wait_for(timeout=30_000)
-            page.get_by_text("2026-10-31").first.wait_for(timeout=30_000)
-            page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
-            page.screenshot(path=str(ARTIFACTS / "warehouse-page.png"), full_page=True)
+            try:
+                page.get_by_text("FinOps assistant").first.wait_for(timeout=30_000)
+                page.get_by_text("2026-10-31").first.wait_for(timeout=30_000)
+                page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30_000)
+            finally:
+                page.screenshot(path=str(ARTIFACTS / "warehouse-page.png"), full_page=True)
         finally:
             browser.close()
     assert errors == []

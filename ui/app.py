@@ -5,6 +5,9 @@ A thin adapter: it reads settings, asks the library for facts, renders them.
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 import streamlit as st
 
 from warehouse.errors import FinopsError
@@ -27,6 +30,11 @@ try:
     facts = warehouse_info(_executor(load_settings().model_dump_json()))
 except FinopsError as error:
     st.warning(error.user_message)
+    st.stop()
+except Exception:  # our bug: logged with a request id, never shown as a traceback
+    request_id = uuid.uuid4().hex[:8]
+    logging.getLogger("finops").exception("internal error %s", request_id)
+    st.error(f"Something went wrong on our side (request {request_id}). The details are in the server log.")
     st.stop()
 
 left, right = st.columns(2)

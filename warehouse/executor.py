@@ -73,6 +73,8 @@ class Executor:
                 "autoload_known_extensions": False,
             }
         )
+        # Lake files are immutable (a load only adds new ones), so their footers can be cached.
+        con.execute("SET parquet_metadata_cache = true")
         create_views(con, manifest)
         files = sorted(str(path) for paths in manifest.files.values() for path in paths)
         con.execute("SET allowed_paths = $1", [files])
