@@ -271,3 +271,14 @@ def test_lake_is_partitioned_by_table_and_month(warehouse_settings):
         loads = cat.execute("SELECT table_name, rows_loaded, source FROM _finops_loads ORDER BY table_name").fetchall()
     assert [row[0] for row in loads] == sorted(TABLES)
     assert all(Path(row[2]).is_absolute() for row in loads)
+
+
+def test_json_lines_requests_load(settings, tmp_path):
+    import json
+
+    path = tmp_path / "spend-logs.jsonl"
+    with path.open("w") as handle:
+        for row in llm_rows()[:12]:
+            handle.write(json.dumps({**row, "ts": row["ts"].isoformat() + "Z"}) + "\n")
+    [result] = ingest([path], settings).results
+    assert (result.status, result.table, result.rows_loaded) == ("loaded", "llm_requests", 12)
