@@ -26,7 +26,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-log = logging.getLogger("finops")
 _state = {"debug": False}
 
 
@@ -45,18 +44,38 @@ def _fail(error: BaseException) -> None:
     if isinstance(error, FinopsError):
         typer.echo(f"finops: {error.user_message}", err=True)
         raise typer.Exit(error.exit_code)
-    request_id = uuid.uuid4().hex[:8]
-    log.error("internal error %s", request_id, exc_info=error)
-    if _state["debug"]:
-        import traceback
+    import traceback
 
-        traceback.print_exception(error)
+    request_id = uuid.uuid4().hex[:8]
+    details = "".join(traceback.format_exception(error))
+    where = _log_internal_error(request_id, details)
+    if _state["debug"]:
+        typer.echo(details, err=True)
     typer.echo(
         f"finops: internal error (request {request_id}): {type(error).__name__}. "
-        f"This is a bug; rerun with --debug for details and report it.",
+        f"This is a bug; the details are in {where} (or rerun with --debug). Please report it.",
         err=True,
     )
     raise typer.Exit(1)
+
+
+def _log_internal_error(request_id: str, details: str) -> str:
+    """Append the traceback to FINOPS_HOME/logs/errors.log (or the temp folder); returns the path."""
+    import tempfile
+    from datetime import datetime, timezone
+
+    try:
+        folder = _settings().home / "logs"
+    except Exception:  # noqa: BLE001 - settings may be what is broken
+        folder = Path(tempfile.gettempdir())
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "errors.log"
+        with path.open("a") as handle:
+            handle.write(f"--- {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} request {request_id}\n{details}\n")
+        return str(path)
+    except OSError:
+        return "standard error with --debug"
 
 
 def _guarded(fn):
@@ -99,7 +118,7 @@ def demo_data(
             summary = generate_demo(out, days=days, rows=rows, seed=seed, progress=progress, **kwargs)
     except ValueError as error:
         raise _Error(str(error)) from None
-    counts = ", ".join(f"{table} {count:,}" for table, count in summary.row_counts.items())
+    counts = ", ".join(f"{table} {count:,}" for table, count in summary.rows.items())
     typer.echo(f"Wrote {out}: {counts}; {len(summary.incidents)} incidents in {out / 'incidents.json'}.")
 
 

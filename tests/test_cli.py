@@ -138,3 +138,40 @@ def test_internal_error_exits_1_with_a_request_id(monkeypatch, tmp_path):
     assert result.exit_code == 1
     assert "internal error (request " in result.output and "--debug" in result.output
     assert "Traceback" not in result.output
+
+
+def test_demo_data_then_ingest_loads_every_row_once(tmp_path):
+    home, out = tmp_path / "home", tmp_path / "demo"
+    made = finops("demo-data", "--out", str(out), "--rows", "20000", "--days", "30", "--seed", "3", home=home)
+    assert made.returncode == 0, made.stderr
+    incidents = json.loads((out / "incidents.json").read_text())
+    assert len(incidents["incidents"]) >= 8
+    assert_refused(finops("demo-data", "--out", str(out), home=home), "empty")  # never overwrites
+
+    loaded = finops("ingest", str(out), "--json", home=home)
+    assert loaded.returncode == 0, loaded.stderr
+    report = json.loads(loaded.stdout)
+    import pyarrow.parquet as pq
+
+    written = {table: sum(pq.ParquetFile(f).metadata.num_rows for f in (out / table).glob("*.parquet")) for table in ("billing", "llm_requests", "gpu_usage", "model_prices", "budgets")}
+    by_table = {}
+    for result in report["results"]:
+        by_table[result["table"]] = by_table.get(result["table"], 0) + result["rows_loaded"]
+    assert by_table == written
+    again = json.loads(finops("ingest", str(out), "--json", home=home).stdout)
+    assert {r["status"] for r in again["results"]} == {"skipped"}
+    facts = json.loads(finops("info", "--json", home=home).stdout)
+    assert facts["as_of"] == incidents["end"]
+
+
+def test_demo_warehouse_is_built_once(tmp_path, monkeypatch):
+    from assistant import launch
+    from tests.conftest import make_settings
+
+    monkeypatch.setattr(launch, "DEMO_ROWS", 20_000)
+    monkeypatch.setattr(launch, "DEMO_DAYS", 30)
+    settings = make_settings(tmp_path / "home")
+    said: list[str] = []
+    assert launch.ensure_demo_warehouse(settings, echo=said.append) is True
+    assert launch.ensure_demo_warehouse(settings, echo=said.append) is False
+    assert "Using the warehouse" in said[-1]
