@@ -198,15 +198,16 @@ def _day(value) -> str:
 def sql(
     query: Annotated[str, typer.Argument(help="One read-only SELECT.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    scope: Annotated[Optional[str], typer.Option(help="Only rows of this scope, e.g. team=cx.")] = None,
 ) -> None:
     """Run one guarded read-only query."""
     from assistant.jsonable import jsonable
     from warehouse.executor import Executor
-    from warehouse.guard import validate_sql
+    from warehouse.scope import Scope
 
-    safe = validate_sql(query)
+    row_scope = Scope.parse(scope) if scope else None
     with Executor(_settings()) as executor:
-        result = executor.query(safe)
+        result = executor.run_sql(query, scope=row_scope)
     if json_out:
         payload = {
             "sql": result.sql,

@@ -37,6 +37,7 @@ class Executor:
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._version: float | None = None
+        self._schema: dict[str, dict[str, str]] | None = None
         self.manifest: Manifest | None = None
 
     def close(self) -> None:
@@ -80,8 +81,30 @@ class Executor:
         con.execute("SET allowed_paths = $1", [files])
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-        self._con, self._version, self.manifest = con, version, manifest
+        self._con, self._version, self.manifest, self._schema = con, version, manifest, None
         return con
+
+    def schema(self) -> dict[str, dict[str, str]]:
+        """Table -> column -> type, as the views expose them now (contract columns plus kept extras)."""
+        with self._lock:
+            con = self._connection()
+            if self._schema is None:
+                rows = con.execute(
+                    "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+                    "WHERE NOT internal ORDER BY table_name, column_index"
+                ).fetchall()
+                schema: dict[str, dict[str, str]] = {}
+                for table, column, type_ in rows:
+                    schema.setdefault(table, {})[column] = type_
+                self._schema = schema
+            return self._schema
+
+    def run_sql(self, sql: str, scope=None) -> QueryResult:
+        """Guard, then run: the way every SQL that did not come from this package reaches DuckDB."""
+        from warehouse.guard import validate_sql
+
+        safe = validate_sql(sql, schema=self.schema(), max_rows=self.settings.max_rows, scope=scope)
+        return self.query(safe)
 
     def query(self, sql: str, params: list | None = None) -> QueryResult:
         """Run one statement under the limits; raises typed errors a user can act on."""
