@@ -6,11 +6,12 @@ through the real ingest, so every test reads what a user's load would produce.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
-from tests.tiny_data import write_tiny_dataset
+from tests.tiny_data import team_only, write_tiny_dataset
 from warehouse.executor import Executor
 from warehouse.ingest import ingest
 from warehouse.settings import Settings, load_settings
@@ -49,3 +50,27 @@ def warehouse_settings(tmp_path_factory, tiny_dir) -> Settings:
 def executor(warehouse_settings):
     with Executor(warehouse_settings) as executor:
         yield executor
+
+
+@pytest.fixture(scope="session")
+def team_warehouse(tmp_path_factory):
+    """Only team cx's rows, loaded without any scope: what `team=cx` must see."""
+    root = tmp_path_factory.mktemp("cx-only")
+    write_tiny_dataset(root / "data", team_only("cx"))
+    settings = make_settings(root / "home", query_timeout_s=5, max_rows=1000, memory_limit="1GB", threads=2)
+    assert not ingest([root / "data"], settings).refused
+    with Executor(settings) as executor:
+        yield executor
+
+
+def normalized(rows):
+    def cell(value):
+        if isinstance(value, float):
+            return round(value, 6) if math.isfinite(value) else str(value)
+        if isinstance(value, dict):
+            return tuple(sorted(value.items()))
+        if isinstance(value, list):
+            return tuple(cell(v) for v in value)
+        return value
+
+    return sorted((tuple(cell(v) for v in row) for row in rows), key=repr)

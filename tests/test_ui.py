@@ -6,6 +6,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.tiny_data import budget_rows, llm_rows
+
 APP = str(Path(__file__).parent.parent / "ui" / "app.py")
 
 
@@ -16,7 +18,7 @@ def test_page_shows_tables_and_as_of(warehouse_settings, monkeypatch):
     assert not page.exception
     frame = page.dataframe[0].value
     rows = dict(zip(frame["table"], frame["rows"]))
-    assert rows["llm_requests"] == 300 and rows["budgets"] == 3
+    assert rows["llm_requests"] == len(llm_rows()) and rows["budgets"] == len(budget_rows())
     assert page.metric[0].value == "2026-10-31"
 
 

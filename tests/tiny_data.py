@@ -78,7 +78,7 @@ def llm_rows() -> list[dict]:
 def gpu_rows() -> list[dict]:
     rows = []
     for hour in range(48):
-        for node, deployment in (("node-1", "llama-70b"), ("node-2", None)):
+        for node, deployment, team in (("node-1", "llama-70b", "platform"), ("node-2", None, "cx")):
             rows.append(
                 {
                     "hour": START + timedelta(hours=hour),
@@ -87,13 +87,17 @@ def gpu_rows() -> list[dict]:
                     "gpu_type": "H100",
                     "gpu_count": 8,
                     "deployment": deployment,
-                    "team": "platform",
+                    "team": team,
                     "cost_usd": 40.0,
                     "gpu_util_pct": 75.0 if deployment else 5.0,
                     "gpu_mem_util_pct": 60.0 if deployment else 10.0,
                 }
             )
     return rows
+
+
+# Compute is untagged (tag hygiene), storage belongs to cx, the OpenAI invoice to platform.
+TAGS = (None, [("team", "cx"), ("environment", "prod")], [("team", "platform"), ("feature", "document-analysis")])
 
 
 def billing_rows() -> list[dict]:
@@ -132,7 +136,7 @@ def billing_rows() -> list[dict]:
                     "PricingUnit": "Hours",
                     "RegionId": region,
                     "SubAccountName": "prod" if index else "ml",
-                    "Tags": [("team", "platform"), ("feature", "document-analysis")] if index == 2 else None,
+                    "Tags": TAGS[index],
                 }
             )
     return rows
@@ -143,6 +147,7 @@ def budget_rows() -> list[dict]:
         {"scope": "total", "scope_value": None, "metric": "cost", "period": "month", "amount_usd": 6000.0, "max_cost_per_request_usd": None},
         {"scope": "team", "scope_value": "docs-ai", "metric": "inference_cost", "period": "month", "amount_usd": 1.0, "max_cost_per_request_usd": None},
         {"scope": "feature", "scope_value": "support-chat", "metric": "inference_cost", "period": "month", "amount_usd": 5.0, "max_cost_per_request_usd": 0.01},
+        {"scope": "team", "scope_value": "cx", "metric": "inference_cost", "period": "month", "amount_usd": 50.0, "max_cost_per_request_usd": None},
     ]
 
 
@@ -161,11 +166,39 @@ def write_table(rows: list[dict], path: Path, schema: pa.Schema | None = None) -
 BILLING_TAGS = pa.map_(pa.string(), pa.string())
 
 
-def write_tiny_dataset(out: Path) -> None:
-    write_table(price_rows(), out / "model_prices" / "prices.parquet")
-    write_table(budget_rows(), out / "budgets" / "budgets.parquet")
-    write_table(gpu_rows(), out / "gpu_usage" / "gpu.parquet")
-    write_table(llm_rows(), out / "llm_requests" / "requests.parquet")
-    billing = billing_rows()
-    fields = [pa.field(k, BILLING_TAGS if k == "Tags" else pa.array([r[k] for r in billing]).type) for k in billing[0]]
+def _type_of(column: str) -> pa.DataType:
+    values = [row[column] for row in billing_rows()]
+    return pa.array(values).type if any(v is not None for v in values) else pa.string()
+
+
+def team_only(team: str) -> dict[str, list[dict]]:
+    """The rows a `team=<team>` scope may see, table by table, filtered here in Python."""
+    def tagged(row):
+        return dict(row["Tags"] or []).get("team") == team
+
+    return {
+        "model_prices": price_rows(),
+        "budgets": [r for r in budget_rows() if r["scope"] == "team" and r["scope_value"] == team],
+        "gpu_usage": [r for r in gpu_rows() if r["team"] == team],
+        "llm_requests": [r for r in llm_rows() if r["team"] == team],
+        "billing": [r for r in billing_rows() if tagged(r)],
+    }
+
+
+def write_tiny_dataset(out: Path, tables: dict[str, list[dict]] | None = None) -> None:
+    """Every table as Parquet under out/<table>/; `tables` replaces the full rows (for scoped copies)."""
+    tables = tables or {
+        "model_prices": price_rows(),
+        "budgets": budget_rows(),
+        "gpu_usage": gpu_rows(),
+        "llm_requests": llm_rows(),
+        "billing": billing_rows(),
+    }
+    for name in ("model_prices", "budgets", "gpu_usage", "llm_requests"):
+        if tables[name]:
+            write_table(tables[name], out / name / f"{name}.parquet")
+    billing = tables["billing"]
+    if not billing:
+        return
+    fields = [pa.field(k, BILLING_TAGS if k == "Tags" else _type_of(k)) for k in billing[0]]
     write_table(billing, out / "billing" / "billing.parquet", pa.schema(fields))

@@ -157,6 +157,8 @@ def view_sql(table: TableContract, files: tuple[Path, ...]) -> str:
             expressions=[
                 exp.Array(expressions=[exp.Literal.string(str(path)) for path in files]),
                 exp.EQ(this=exp.column("union_by_name"), expression=exp.true()),
+                # The month folders are for people and other engines; the data carries its own time.
+                exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false()),
             ],
         )
         query = exp.select("*").from_(exp.Table(this=source))
