@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,8 +12,10 @@ ROOT = Path(__file__).parent.parent
 
 
 def test_wheel_ships_the_page_and_package_data(tmp_path):
+    source = tmp_path / "source"  # build a copy: setuptools leaves build/ beside the sources
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "test-artifacts", "*.egg-info", "__pycache__", ".hypothesis"))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(source)],
         check=True,
         capture_output=True,
         timeout=300,

@@ -78,6 +78,7 @@ def validate_sql(
     tables = {name.lower() for name in schema}
     _check_nodes(statement, tables)
     _check_columns(statement, schema)
+    _check_star_lists(statement, schema)
     statement = apply_scope(statement, scope, tables)
     statement = _cap_limit(statement, max_rows + 1)
     return statement.sql(dialect="duckdb")
@@ -87,7 +88,9 @@ def _single_query(sql: str) -> exp.Query:
     if not sql or not sql.strip():
         raise UnsafeSqlError("The SQL is empty; send one SELECT query.")
     try:
-        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+        statements = [
+            s for s in sqlglot.parse(sql, read="duckdb") if s is not None and not isinstance(s, exp.Semicolon)
+        ]
     except ParseError as error:
         first = error.errors[0] if error.errors else {}
         where = f" near line {first.get('line')}, column {first.get('col')}" if first.get("line") else ""
@@ -189,6 +192,25 @@ def _check_columns(statement: exp.Query, schema: Schema) -> None:
         raise UnsafeSqlError(_column_message(str(error), statement, schema)) from None
     except SqlglotError as error:
         raise UnsafeSqlError(f"The query could not be checked against the warehouse: {error}.") from None
+
+
+def _check_star_lists(statement: exp.Query, schema: Schema) -> None:
+    """Columns named in `* EXCLUDE (...)` / `* REPLACE (...)` must exist (qualify does not check them)."""
+    stars = [star for star in statement.find_all(exp.Star) if star.args.get("except_") or star.args.get("replace")]
+    if not stars:
+        return
+    used = {t.name.lower() for t in statement.find_all(exp.Table)}
+    known = {c.lower() for table, columns in schema.items() if table.lower() in used for c in columns}
+    known |= {a.alias.lower() for a in statement.find_all(exp.Alias)}
+    known |= {c.name.lower() for alias in statement.find_all(exp.TableAlias) for c in alias.columns}
+    for star in stars:
+        named = list(star.args.get("except_") or []) + [
+            r.alias if isinstance(r, exp.Alias) else r for r in star.args.get("replace") or []
+        ]
+        for column in named:
+            name = column if isinstance(column, str) else column.name
+            if name.lower() not in known:
+                raise UnsafeSqlError(_column_message(f"Column '{name}' could not be resolved", statement, schema))
 
 
 def _column_message(message: str, statement: exp.Query, schema: Schema) -> str:
