@@ -175,3 +175,21 @@ def test_demo_warehouse_is_built_once(tmp_path, monkeypatch):
     assert launch.ensure_demo_warehouse(settings, echo=said.append) is True
     assert launch.ensure_demo_warehouse(settings, echo=said.append) is False
     assert "Using the warehouse" in said[-1]
+
+
+@pytest.mark.parametrize(
+    "sql, setting",
+    [
+        ("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT count(*) FROM r", "FINOPS_QUERY_TIMEOUT_S"),
+        ("SELECT count(*) FROM range(100000) a, range(100000) b, range(100000) c", "FINOPS_QUERY_TIMEOUT_S"),
+        ("SELECT length(string_agg(repeat('x', 1000), '')) FROM range(100000000)", "FINOPS_MEMORY_LIMIT"),
+    ],
+    ids=["endless-recursion", "cross-join", "string-bomb"],
+)
+def test_heavy_queries_are_stopped_by_the_limits(warehouse_settings, sql, setting):
+    import time
+
+    started = time.monotonic()
+    result = finops("sql", sql, home=warehouse_settings.home, FINOPS_QUERY_TIMEOUT_S="2", FINOPS_MEMORY_LIMIT="300MB")
+    assert_refused(result, setting)
+    assert time.monotonic() - started < 2 + 6  # the timeout, plus process start-up and the interrupt
