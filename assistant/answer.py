@@ -1,0 +1,133 @@
+"""The one `Answer` every channel renders (ANSWER-CONTRACT.md), and what `ask()` is given.
+
+`Answer.to_json()` is the public `finops ask --json` shape; its keys are stable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from assistant.jsonable import jsonable
+
+ROUTES = ("planner", "llm", "cache", "none")
+
+
+@dataclass(frozen=True)
+class Window:
+    """A time window, start inclusive and end exclusive, with the window it is compared to."""
+
+    label: str
+    start: date
+    end: date
+    compare_start: date | None = None
+    compare_end: date | None = None
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def describe(self) -> str:
+        """'last week (2026-11-16 to 2026-11-22)': the words and the dates, end shown inclusive."""
+        from datetime import timedelta
+
+        last = self.end - timedelta(days=1)
+        dates = self.start.isoformat() if last == self.start else f"{self.start.isoformat()} to {last.isoformat()}"
+        return f"{self.label} ({dates})"
+
+    def to_json(self) -> dict:
+        out = {"label": self.label, "start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.compare_start and self.compare_end:
+            out["compare_start"] = self.compare_start.isoformat()
+            out["compare_end"] = self.compare_end.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class LlmUsage:
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: LlmUsage) -> LlmUsage:
+        return LlmUsage(
+            self.calls + other.calls,
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cost_usd + other.cost_usd,
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "calls": self.calls,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": round(self.cost_usd, 6),
+        }
+
+
+@dataclass(frozen=True)
+class AnswerError:
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    route: str
+    text: str = ""
+    window: Window | None = None
+    sql: str | None = None
+    columns: tuple[str, ...] = ()
+    rows: list[tuple] = field(default_factory=list)
+    chart: dict | None = None
+    drivers: list[dict] = field(default_factory=list)
+    anomalies: list[dict] = field(default_factory=list)
+    suggestions: list[str] = field(default_factory=list)
+    llm_usage: LlmUsage = field(default_factory=LlmUsage)
+    elapsed_ms: float = 0.0
+    error: AnswerError | None = None
+    # Internal: the plan behind the answer, for follow-ups; never part of the JSON.
+    plan: Any = field(default=None, compare=False, repr=False)
+    truncated: bool = False
+
+    @property
+    def answered(self) -> bool:
+        return self.error is None and self.route != "none"
+
+    def to_json(self) -> dict:
+        return {
+            "question": self.question,
+            "route": self.route,
+            "window": self.window.to_json() if self.window else None,
+            "sql": self.sql,
+            "columns": list(self.columns),
+            "rows": jsonable(self.rows),
+            "text": self.text,
+            "chart": self.chart,
+            "drivers": jsonable(self.drivers),
+            "anomalies": jsonable(self.anomalies),
+            "suggestions": list(self.suggestions),
+            "llm_usage": self.llm_usage.to_json(),
+            "elapsed_ms": round(self.elapsed_ms, 1),
+            "error": {"kind": self.error.kind, "message": self.error.message} if self.error else None,
+        }
+
+
+@dataclass(frozen=True)
+class AskContext:
+    """What a question is asked with: settings, time anchor, row scope, route, and the turn before."""
+
+    settings: Any
+    as_of: date | None = None
+    scope: Any = None
+    route: str = "auto"
+    previous: Answer | None = None
+    executor: Any = field(default=None, compare=False, repr=False)
+
+    def after(self, answer: Answer) -> AskContext:
+        """The context for a follow-up to `answer`."""
+        return replace(self, previous=answer if answer.answered else self.previous)
