@@ -236,6 +236,71 @@ def sql(
 
 @app.command()
 @_guarded
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about your costs, in plain English.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON (ANSWER-CONTRACT.md).")] = False,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Resolve time words against this date, YYYY-MM-DD.")] = None,
+    scope: Annotated[Optional[str], typer.Option(help="Only rows of this scope, e.g. team=cx.")] = None,
+    route: Annotated[str, typer.Option(help="auto, planner or llm.")] = "auto",
+) -> None:
+    """Answer a question: the figure, the reason, a chart and the SQL."""
+    from assistant.answer import AskContext
+    from assistant.ask import ask as run_ask
+    from warehouse.scope import Scope
+
+    if route not in ("auto", "planner", "llm"):
+        raise FinopsError(f"--route takes auto, planner or llm, not {route!r}.")
+    context = AskContext(
+        settings=_settings(),
+        as_of=_parse_date(as_of, "--as-of") if as_of else None,
+        scope=Scope.parse(scope) if scope else None,
+        route=route,
+    )
+    answer = run_ask(question, context)
+    if json_out:
+        typer.echo(json.dumps(answer.to_json()))
+    else:
+        _print_answer(answer)
+    if answer.error is not None:
+        if answer.error.kind == "internal":
+            raise typer.Exit(1)
+        if not json_out:
+            typer.echo(f"finops: {answer.error.message}", err=True)
+        raise typer.Exit(2)
+
+
+def _print_answer(answer) -> None:
+    from rich.console import Console
+    from rich.markdown import Markdown
+    from rich.table import Table
+
+    from assistant.jsonable import jsonable
+
+    console = Console()
+    if answer.error is None:
+        console.print(Markdown(answer.text))
+        if answer.rows and len(answer.rows) > 1 or len(answer.columns) > 1:
+            view = Table(show_edge=False)
+            for column in answer.columns:
+                view.add_column(column)
+            for row in answer.rows[:50]:
+                view.add_row(*(_cell(v) for v in jsonable(list(row))))
+            console.print(view)
+        console.print(f"[dim]{answer.route} · {answer.elapsed_ms:.0f} ms · {answer.sql}[/dim]")
+    if answer.suggestions:
+        console.print("[dim]Try: " + " · ".join(answer.suggestions) + "[/dim]")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4f}" if abs(value) < 1 else f"{value:,.2f}"
+    return str(value)
+
+
+@app.command()
+@_guarded
 def ui(port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501) -> None:
     """Open the Streamlit chat page."""
     from assistant.launch import launch_ui

@@ -1,0 +1,136 @@
+"""`ask(question, context) -> Answer`: the single entry point of every channel.
+
+The router tries the offline planner; what it cannot place gets its
+clarification (route `none`). The language-model route joins with the agent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import date, timedelta
+
+from assistant.answer import Answer, AnswerError, AskContext
+from assistant.budgets import narrate_budgets, render_budget_query
+from assistant.charts import chart_for
+from assistant.narrate import narrate
+from assistant.plan import Clarification, QueryPlan
+from assistant.planner import Planner, PlannerContext
+from assistant.render import PlanError, render_sql
+from assistant.semantic import load_semantic_model
+from assistant.suggestions import follow_ups
+from assistant.values import ValueIndex
+from warehouse.errors import FinopsError
+from warehouse.executor import Executor
+from warehouse.guard import validate_sql
+from warehouse.info import AS_OF_TABLES
+
+log = logging.getLogger("finops")
+_planners: dict[tuple[int, float], tuple[Planner, date | None]] = {}
+_lock = threading.Lock()
+ANALYSIS_INTENTS = ("anomalies", "savings")
+
+
+def ask(question: str, context: AskContext) -> Answer:
+    started = time.perf_counter()
+    executor = context.executor or Executor(context.settings)
+    try:
+        answer = _answer(question, context, executor)
+    except FinopsError as error:
+        answer = Answer(question, "none", error=AnswerError(error.kind, error.user_message))
+    except Exception:  # our bug: logged with an id, answered plainly
+        request_id = uuid.uuid4().hex[:8]
+        log.exception("internal error %s answering %r", request_id, question)
+        answer = Answer(
+            question, "none",
+            error=AnswerError("internal", f"Something went wrong on our side (request {request_id}); the details are in the log."),
+        )
+    finally:
+        if context.executor is None:
+            executor.close()
+    return _with_elapsed(answer, started)
+
+
+def _with_elapsed(answer: Answer, started: float) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, elapsed_ms=(time.perf_counter() - started) * 1000)
+
+
+def planner_for(executor: Executor) -> tuple[Planner, date | None]:
+    """The planner and the data's as_of for the warehouse as it is now (rebuilt after a load)."""
+    version = executor.lake.version()
+    key = (id(executor), version)
+    with _lock:
+        if key not in _planners:
+            model = load_semantic_model()
+            values = ValueIndex.build(executor, model)
+            _planners.clear()
+            _planners[key] = (Planner(model, values), _data_as_of(executor))
+        return _planners[key]
+
+
+def _data_as_of(executor: Executor) -> date | None:
+    model = load_semantic_model()
+    latest = []
+    for table in AS_OF_TABLES:
+        column = model.time_column(table)
+        value = executor.query(f"SELECT max({column}) FROM {table}").rows[0][0]
+        if value is not None:
+            latest.append(value.date() if hasattr(value, "date") else value)
+    return max(latest) + timedelta(days=1) if latest else None
+
+
+def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
+    if context.route == "llm":
+        return Answer(
+            question, "none",
+            error=AnswerError("no_model", "The language-model route is not available yet; ask with --route planner."),
+        )
+    planner, data_as_of = planner_for(executor)
+    as_of = context.as_of or context.settings.as_of or data_as_of
+    if as_of is None:
+        return Answer(question, "none", error=AnswerError("warehouse", "The warehouse is empty. Load data with `finops ingest PATH`."))
+    previous = context.previous.plan if context.previous is not None else None
+    result = planner.plan(question, PlannerContext(as_of=as_of, previous=previous))
+    if isinstance(result, Clarification):
+        return Answer(question, "none", suggestions=list(result.suggestions), error=AnswerError(result.kind, result.message))
+    if result.intent in ANALYSIS_INTENTS:
+        return Answer(
+            question, "none", window=result.window, plan=result,
+            error=AnswerError("not_supported", f"Questions about {result.intent} are not answered yet; ask for a figure, a breakdown or a trend."),
+            suggestions=list(follow_ups(result, planner.model)),
+        )
+    return run_plan(question, result, context, executor, planner)
+
+
+def run_plan(question: str, plan: QueryPlan, context: AskContext, executor: Executor, planner: Planner) -> Answer:
+    model = planner.model
+    try:
+        if plan.intent == "budget":
+            sql = render_budget_query(plan, model).sql(dialect="duckdb")
+        else:
+            sql = render_sql(plan, model)
+    except PlanError as error:
+        return Answer(question, "none", plan=plan, error=AnswerError("not_supported", str(error)))
+    safe = validate_sql(sql, schema=executor.schema(), max_rows=context.settings.max_rows, scope=context.scope)
+    result = executor.query(safe)
+    if plan.intent == "budget":
+        text = narrate_budgets(plan, result.columns, result.rows, model)
+    else:
+        text = narrate(plan, result.columns, result.rows, model, result.truncated)
+    return Answer(
+        question=question,
+        route="planner",
+        text=text,
+        window=plan.window,
+        sql=safe,
+        columns=result.columns,
+        rows=result.rows,
+        chart=chart_for(plan, result.columns, result.rows, model),
+        suggestions=follow_ups(plan, model),
+        plan=plan,
+        truncated=result.truncated,
+    )

@@ -1,0 +1,89 @@
+"""Charts chosen by rules over the plan's shape, as Vega-Lite v5 specs with their data inlined.
+
+time series -> line; breakdown and ranking -> sorted bars; share -> one stacked
+bar; change between two windows -> diverging bars; a single figure -> no chart.
+Never model-written code.
+"""
+
+from __future__ import annotations
+
+from assistant.jsonable import jsonable
+from assistant.plan import QueryPlan
+from assistant.semantic import SemanticModel
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+MAX_BARS = 25
+FORMATS = {"usd": "$,.2f", "ratio": ".1%", "percent": ".1f", "ms": ",.0f", "tokens": ",.0f", "count": ",.0f", "hours": ",.0f"}
+AXIS_FORMATS = {"usd": "$,.2~s", "ratio": ".0%", "percent": ".0f", "ms": ",.2~s", "tokens": ",.2~s", "count": ",.2~s", "hours": ",.2~s"}
+
+
+def chart_for(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], model: SemanticModel) -> dict | None:
+    if not rows or (not plan.dimensions and plan.intent != "trend"):
+        return None
+    metric = model.metrics[plan.metric]
+    data = [dict(zip(columns, jsonable(list(row)))) for row in rows]
+    title = f"{metric.label[0].upper()}{metric.label[1:]}, {plan.window.describe()}"
+    y_title = _axis_title(metric)
+    value = {"field": plan.metric, "type": "quantitative", "title": y_title, "axis": {"format": AXIS_FORMATS[metric.unit]}}
+    tooltip_value = {"field": plan.metric, "type": "quantitative", "title": metric.label, "format": FORMATS[metric.unit]}
+    base = {"$schema": SCHEMA, "title": title, "width": "container", "data": {"values": data}}
+    if plan.intent == "trend" and plan.grain:
+        encoding = {
+            "x": {"field": plan.grain, "type": "temporal", "title": None, "axis": {"format": "%b %d" if plan.grain != "month" else "%b %Y"}},
+            "y": value,
+            "tooltip": [{"field": plan.grain, "type": "temporal", "title": plan.grain, "format": "%Y-%m-%d %H:%M" if plan.grain == "hour" else "%Y-%m-%d"}, tooltip_value],
+        }
+        if plan.dimensions:
+            dimension = plan.dimensions[0]
+            encoding["color"] = {"field": dimension, "type": "nominal", "title": model.dimensions[dimension].label}
+            encoding["tooltip"].insert(1, {"field": dimension, "type": "nominal"})
+        return {**base, "height": 280, "mark": {"type": "line", "point": len(rows) <= 60, "tooltip": True}, "encoding": encoding}
+    dimension = plan.dimensions[0]
+    category = {"field": dimension, "type": "nominal", "title": model.dimensions[dimension].label, "sort": "-x", "axis": {"labelLimit": 220}}
+    height = max(120, min(len(data), MAX_BARS) * 24)
+    if plan.intent in ("why_changed", "comparison") and f"{plan.metric}_change" in columns:
+        change = f"{plan.metric}_change"
+        data = sorted(data, key=lambda r: -abs(r[change] or 0))[:MAX_BARS]
+        return {
+            **base,
+            "title": f"Change in {metric.label}: {plan.window.describe()} vs the period before",
+            "data": {"values": data},
+            "height": max(120, len(data) * 24),
+            "mark": {"type": "bar", "tooltip": True},
+            "encoding": {
+                "y": {**category, "sort": {"field": change, "order": "descending"}},
+                "x": {"field": change, "type": "quantitative", "title": f"change in {y_title}", "axis": {"format": AXIS_FORMATS[metric.unit]}},
+                "color": {"condition": {"test": f"datum['{change}'] >= 0", "value": "#d1495b"}, "value": "#2e86ab"},
+                "tooltip": [
+                    {"field": dimension, "type": "nominal"},
+                    {"field": plan.metric, "type": "quantitative", "title": "now", "format": FORMATS[metric.unit]},
+                    {"field": f"{plan.metric}_previous", "type": "quantitative", "title": "before", "format": FORMATS[metric.unit]},
+                    {"field": change, "type": "quantitative", "title": "change", "format": FORMATS[metric.unit]},
+                ],
+            },
+        }
+    if plan.intent == "share" and "share" in columns:
+        return {
+            **base,
+            "height": 90,
+            "mark": {"type": "bar", "tooltip": True},
+            "encoding": {
+                "x": {"field": "share", "type": "quantitative", "stack": "normalize", "title": f"share of {metric.label}", "axis": {"format": ".0%"}},
+                "color": {"field": dimension, "type": "nominal", "title": model.dimensions[dimension].label, "sort": {"field": plan.metric, "order": "descending"}},
+                "order": {"field": plan.metric, "type": "quantitative", "sort": "descending"},
+                "tooltip": [{"field": dimension, "type": "nominal"}, tooltip_value, {"field": "share", "type": "quantitative", "format": ".1%"}],
+            },
+        }
+    return {
+        **base,
+        "data": {"values": data[:MAX_BARS]},
+        "height": height,
+        "mark": {"type": "bar", "tooltip": True, "color": "#2e86ab"},
+        "encoding": {"y": category, "x": value, "tooltip": [{"field": dimension, "type": "nominal"}, tooltip_value]},
+    }
+
+
+def _axis_title(metric) -> str:
+    units = {"usd": "USD", "ratio": "share", "percent": "%", "ms": "ms", "tokens": "tokens", "count": "", "hours": "GPU hours"}
+    unit = units[metric.unit]
+    return f"{metric.label} ({unit})" if unit and unit not in metric.label else metric.label

@@ -1,0 +1,89 @@
+"""`QueryPlan`: what a question asks, typed, before any SQL exists.
+
+>>> from datetime import date
+>>> from assistant.answer import Window
+>>> plan = QueryPlan("ranking", ("inference_cost",), Window("last week", date(2026, 11, 16), date(2026, 11, 23)), dimensions=("feature",), limit=5)
+>>> plan.describe()
+'ranking: inference_cost by feature, last week (2026-11-16 to 2026-11-22), top 5'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from assistant.answer import Window
+
+INTENTS = (
+    "total", "breakdown", "ranking", "trend", "comparison", "share", "unit_cost",
+    "why_changed", "anomalies", "budget", "savings",
+)
+GRAINS = ("hour", "day", "week", "month")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """dimension IN values (or NOT IN when negate)."""
+
+    dimension: str
+    values: tuple[str, ...]
+    negate: bool = False
+
+    def describe(self) -> str:
+        joined = " or ".join(self.values)
+        return f"{self.dimension} {'is not' if self.negate else 'is'} {joined}"
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    intent: str
+    metrics: tuple[str, ...]
+    window: Window
+    dimensions: tuple[str, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    grain: str | None = None
+    limit: int | None = None
+    ascending: bool = False
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if self.intent not in INTENTS:
+            raise ValueError(f"unknown intent {self.intent!r}")
+        if self.grain is not None and self.grain not in GRAINS:
+            raise ValueError(f"unknown grain {self.grain!r}")
+        if not self.metrics:
+            raise ValueError("a plan needs a metric")
+
+    @property
+    def metric(self) -> str:
+        return self.metrics[0]
+
+    @property
+    def compared(self) -> bool:
+        return self.window.compare_start is not None
+
+    def edit(self, **changes) -> QueryPlan:
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        text = f"{self.intent}: {', '.join(self.metrics)}"
+        if self.dimensions:
+            text += f" by {', '.join(self.dimensions)}"
+        if self.grain:
+            text += f" per {self.grain}"
+        text += f", {self.window.describe()}"
+        if self.compared:
+            text += f" vs {self.window.compare_start} to {self.window.compare_end}"
+        for f in self.filters:
+            text += f", {f.describe()}"
+        if self.limit:
+            text += f", {'bottom' if self.ascending else 'top'} {self.limit}"
+        return text
+
+
+@dataclass(frozen=True)
+class Clarification:
+    """The planner cannot place the question: why, and what it can answer instead."""
+
+    kind: str  # unknown_question, ambiguous, not_supported, unsafe
+    message: str
+    suggestions: tuple[str, ...] = ()

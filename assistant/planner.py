@@ -1,0 +1,417 @@
+"""The offline planner: a question in plain English becomes a `QueryPlan`, or a `Clarification`.
+
+No model and no network: the semantic model's words, the dimension values in
+the warehouse, and the time words of DATA-CONTRACT.md. A question it cannot
+place is never answered with a guess; a follow-up ("and by model?", "only
+prod", "what about the month before?") edits the previous plan.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from assistant.answer import Window
+from assistant.plan import Clarification, Filter, QueryPlan
+from assistant.semantic import SemanticModel, load_semantic_model
+from assistant.suggestions import similar_questions
+from assistant.timewords import default_window, find_time_window, previous_window, shift_window
+from assistant.values import ValueIndex, best_matches
+from assistant.vocabulary import STOPWORDS, Vocabulary, tokenize
+
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20,
+}
+SQL_COMMAND = re.compile(
+    r"^\s*(select|with|insert|update|delete|drop|create|alter|truncate|copy|attach|detach|install|load|"
+    r"pragma|set|call|grant|revoke|merge|vacuum|checkpoint|export|import)\b|;\s*\w",
+    re.I,
+)
+DESTRUCTIVE = re.compile(r"\b(delete|drop|truncate|remove|erase|wipe|overwrite|insert|update)\b.*\b(rows?|tables?|data|billing|records?)\b", re.I)
+WHY = re.compile(r"\b(why|what caused|what drove|what drives|explain|reason|root cause|driv(?:er|ers|ing))\b")
+CHANGE = re.compile(r"\b(jump|jumped|jumps|spike|spiked|rise|rose|risen|increase|increased|grow|grew|grown|drop|dropped|fall|fell|decrease|decreased|change|changed|go up|went up|go down|went down|up|down|higher|lower)\b")
+ANOMALY = re.compile(r"\b(unusual|anomal\w*|weird|strange|odd|outliers?|unexpected|surpris\w*)\b")
+BUDGET = re.compile(r"\b(budgets?|over budget|burn|spend limit)\b")
+SAVINGS_INTENT = re.compile(r"\b(wast\w*|leak\w*|where (?:can|could) we save|save money|savings opportunit\w*|reduce (?:our )?(?:cost|spend|bill)|cut (?:our )?(?:cost|spend)|optimi[sz]\w*|recommend\w*)\b")
+SHARE = re.compile(r"\b(share|percent|percentage|proportion|fraction|what part|how much of)\b|%")
+RANKING = re.compile(r"\b(top|most|highest|biggest|largest|bottom|least|lowest|smallest|cheapest|rank\w*|leading|main)\b")
+ASCENDING = re.compile(r"\b(bottom|least|lowest|smallest|cheapest)\b")
+COMPARE = re.compile(r"\b(vs|versus|compared?|comparison|against|than)\b")
+TOP_N = re.compile(r"\b(?:top|bottom|first|largest|biggest|highest|lowest)\s+(\d+|" + "|".join(NUMBER_WORDS) + r")\b")
+FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|same|now|instead|only|just|but|then|also|break it down|split it|as a|show it|and what about)\b")
+MONEY_WORDS = re.compile(r"\b(how much|cost|costs|costing|spend|spent|spending|pay|paid|charged|expensive|bill)\b")
+NEGATION = re.compile(r"\b(excluding|except|without|not|other than|apart from)\b")
+BY_WORDS = ("by", "per", "each", "across", "which", "what", "top", "for each", "every", "between")
+MAIN_METRIC = {"billing": "cost", "llm_requests": "inference_cost", "gpu_usage": "gpu_cost"}
+UNIT_WORDS = {"request", "requests", "call", "calls", "token", "tokens", "1k", "1m", "million", "thousand"}
+DRIVER_DIMENSION = {"llm_requests": "feature", "billing": "service", "gpu_usage": "deployment", "budgets": "team"}
+
+
+@dataclass
+class PlannerContext:
+    as_of: date
+    previous: QueryPlan | None = None
+
+
+class Planner:
+    """Holds what planning needs: the semantic model, its vocabulary, the warehouse's values."""
+
+    def __init__(self, model: SemanticModel | None = None, values: ValueIndex | None = None) -> None:
+        self.model = model or load_semantic_model()
+        self.values = values or ValueIndex({})
+        self.vocabulary = Vocabulary.from_model(self.model, extra_words=self.values.words())
+
+    def plan(self, question: str, context: PlannerContext) -> QueryPlan | Clarification:
+        return plan_question(question, context, self)
+
+
+def plan_question(question: str, context: PlannerContext, planner: Planner) -> QueryPlan | Clarification:
+    model = planner.model
+    text = question.strip().lower()
+    if not text:
+        return Clarification("unknown_question", "Ask a question about your costs.", similar_questions(""))
+    if SQL_COMMAND.search(text) or DESTRUCTIVE.search(text):
+        return Clarification(
+            "unsafe",
+            "I answer questions about your costs and never change data. To run your own read-only SQL, use `finops sql`.",
+            similar_questions(text),
+        )
+
+    time = find_time_window(text, context.as_of)
+    rest = text
+    if time is not None:
+        rest = text[: time.span[0]] + " " + text[time.span[1] :]
+    tokens = planner.vocabulary.correct(tokenize(rest))
+    named = _non_overlapping(planner.values.find_exact_names(tokens))
+    named_positions = {i for m in named for i in range(*m.span)}
+    phrases = planner.vocabulary.find_phrases(tokens, named_positions)
+    taken = {i for p in phrases for i in range(*p.span)}
+
+    metrics: list[str] = []
+    dimensions: list[str] = []
+    grain = time.grain if time else None
+    for match in phrases:
+        before = tokens[match.span[0] - 1] if match.span[0] > 0 else ""
+        phrase = tuple(tokens[match.span[0] : match.span[1]])
+        if match.kind == "metric" and before in BY_WORDS and phrase in planner.vocabulary.dimension_phrases:
+            dimensions.append(planner.vocabulary.dimension_phrases[phrase])
+        elif match.kind == "metric" and match.name not in metrics:
+            metrics.append(match.name)
+        elif match.kind == "dimension" and match.name not in dimensions:
+            dimensions.append(match.name)
+        elif match.kind == "grain":
+            grain = match.name
+
+    metrics = _money_on_usage(metrics, planner.model)
+    tables = {planner.model.metrics[m].table for m in metrics} or (
+        {previous_table} if (previous_table := _table_of(context.previous, planner.model)) else set()
+    )
+    filters, problem = _filters(tokens, taken, planner, rest, tables)
+    if problem:
+        return problem
+    if not metrics and (filters or dimensions) and MONEY_WORDS.search(text):
+        metrics = [_money_metric(filters, dimensions, planner)]
+    unknown = _unknown_dimension(tokens, taken | {i for f in filters for i in f[2]}, planner)
+
+    previous = context.previous
+    filter_positions = {i for f in filters for i in f[2]}
+    unknown_words = [t for i, t in enumerate(tokens) if i not in taken | filter_positions and t not in STOPWORDS and not t.isdigit()]
+    follow_up = (
+        previous is not None
+        and not WHY.search(text)
+        and (
+            FOLLOW_UP.search(text)
+            or re.search(r"\binstead\b", text)
+            or (not metrics and not unknown_words and (dimensions or filters or time or grain or TOP_N.search(text)))
+        )
+    )
+    if not metrics:
+        if follow_up:
+            metrics = list(previous.metrics)
+        else:
+            if unknown:
+                return Clarification("not_supported", f"I don't know {unknown!r} in your data.", similar_questions(text))
+            return _not_understood(text, filters)
+    if unknown and not follow_up:
+        table = model.metrics[metrics[0]].table
+        return Clarification(
+            "not_supported",
+            f"I can't break {model.metrics[metrics[0]].label} down by {unknown!r}; "
+            f"it can be broken down by {', '.join(_dimension_labels(model, table))}.",
+            similar_questions(text),
+        )
+
+    table = model.metrics[metrics[0]].table
+    metrics = [m for m in metrics if model.metrics[m].table == table] or metrics[:1]
+    intent = _intent(text, metrics, dimensions, grain, time, model)
+
+    if follow_up:
+        return _edit(previous, text, time, metrics, dimensions, grain, filters, intent, context, planner)
+
+    window = time.window if time else default_window(context.as_of)
+    if intent == "budget":
+        month = find_time_window("this month", context.as_of)
+        return QueryPlan(
+            intent="budget",
+            metrics=tuple(metrics),
+            window=time.window if time else month.window,
+            dimensions=tuple(d for d in dimensions),
+            filters=tuple(_as_filters(filters, text)),
+            notes=("total",) if re.search(r"\b(total|overall|whole|company)\b", text) else (),
+        )
+    plan_filters = tuple(_as_filters(filters, text))
+    for check in _check_table(model, table, dimensions, plan_filters, metrics):
+        return check
+    limit, ascending = _limit(text, intent)
+    if intent == "why_changed":
+        window = _with_previous(window)
+        if not dimensions:
+            dimensions = [DRIVER_DIMENSION[table]] if table in DRIVER_DIMENSION else []
+    elif intent in ("comparison",):
+        if window.compare_start is None:
+            window = _with_previous(window)
+    elif window.compare_start is None and intent == "total":
+        window = _with_previous(window)
+    if intent == "trend" and grain is None:
+        grain = "day" if window.days <= 93 else "week"
+    if intent in ("trend",):
+        dimensions = dimensions[:1]
+    return QueryPlan(
+        intent=intent,
+        metrics=tuple(metrics),
+        window=window,
+        dimensions=tuple(dimensions),
+        filters=plan_filters,
+        grain=grain if intent == "trend" else None,
+        limit=limit,
+        ascending=ascending,
+    )
+
+
+def _with_previous(window: Window) -> Window:
+    before = previous_window(window)
+    return Window(window.label, window.start, window.end, before.start, before.end)
+
+
+def _intent(text: str, metrics, dimensions, grain, time, model) -> str:
+    if ANOMALY.search(text):
+        return "anomalies"
+    if WHY.search(text) and (CHANGE.search(text) or "why" in text):
+        return "why_changed"
+    if "budget" in metrics or BUDGET.search(text):
+        return "budget"
+    if SAVINGS_INTENT.search(text) and "savings" not in metrics:
+        return "savings"
+    if SHARE.search(text):
+        return "share"
+    if grain is not None or re.search(r"\b(trend|over time|timeline)\b", text):
+        return "trend"
+    if (time and time.comparison) or COMPARE.search(text) or CHANGE.search(text) and re.search(r"\bhow much\b", text):
+        return "comparison"
+    if dimensions and (TOP_N.search(text) or RANKING.search(text)):
+        return "ranking"
+    if dimensions:
+        unit = {"cost_per_request", "cost_per_user", "tokens_per_request", "output_tokens_per_request"}
+        return "unit_cost" if set(metrics) & unit else "breakdown"
+    return "total"
+
+
+def _limit(text: str, intent: str) -> tuple[int | None, bool]:
+    ascending = bool(ASCENDING.search(text))
+    match = TOP_N.search(text)
+    if match:
+        word = match.group(1)
+        return (int(word) if word.isdigit() else NUMBER_WORDS[word]), ascending
+    if intent == "ranking":
+        singular = re.search(r"\b(which|what) (\w+) (cost|costs|spent|spends|used|uses|had|has|made|makes|sent|sends|is|was)\b", text)
+        if singular and not singular.group(2).endswith("s"):
+            return 1, ascending
+        if re.search(r"\b(the )?(most|least) expensive (\w+)\b", text) and not re.search(r"\b(most|least) expensive \w+s\b", text):
+            return 1, ascending
+        return 5, ascending
+    return None, ascending
+
+
+def _non_overlapping(matches):
+    chosen, used = [], set()
+    for match in matches:
+        span = set(range(*match.span))
+        if not span & used:
+            chosen.append(match)
+            used |= span
+    return chosen
+
+
+def _money_metric(filters, dimensions, planner: Planner) -> str:
+    """'How much did Amazon CloudWatch cost?': the money metric of the table the named things live in."""
+    for dimension, value, _ in filters:
+        for table in planner.values.tables_of(dimension, value):
+            if table in MAIN_METRIC:
+                return MAIN_METRIC[table]
+    for dimension in dimensions:
+        for table in planner.model.dimensions[dimension].columns:
+            if table in MAIN_METRIC:
+                return MAIN_METRIC[table]
+    return "cost"
+
+
+def _money_on_usage(metrics: list[str], model: SemanticModel) -> list[str]:
+    """'spent on tokens' is inference cost; 'spend on GPU hours' is GPU cost; 'LLM spend' beats 'cost'."""
+    if "cost" in metrics and any(model.metrics[m].unit == "usd" for m in metrics if m != "cost"):
+        return [m for m in metrics if m != "cost"]
+    if "cost" in metrics and len(metrics) > 1:
+        others = {model.metrics[m].table for m in metrics if m != "cost"}
+        if len(others) == 1 and (table := others.pop()) in MAIN_METRIC and table != "billing":
+            return [MAIN_METRIC[table]]
+    return metrics
+
+
+def _table_of(plan: QueryPlan | None, model: SemanticModel) -> str | None:
+    return model.metrics[plan.metric].table if plan is not None else None
+
+
+def _filters(tokens, taken, planner: Planner, text: str, tables: set[str]):
+    """[(dimension, value, positions)] found in the question, or a Clarification when ambiguous."""
+    found = []
+    model = planner.model
+    words = planner.vocabulary.words - {t for d in planner.values.values.values() for v in d for t in _split(v)}
+    candidates = planner.values.find_exact_names(tokens) + planner.values.find(tokens, taken, words | STOPWORDS)
+    candidates.sort(key=lambda m: (-m.quality, -(m.span[1] - m.span[0]), m.span[0]))
+    for readings in best_matches(candidates):
+        if tables:  # a value in a dimension the metric's table has beats the same words elsewhere
+            usable = [m for m in readings if tables & set(planner.values.tables_of(m.dimension, m.value))]
+            readings = usable or readings
+        by_value: dict[str, list] = {}
+        for m in readings:
+            by_value.setdefault(m.value, []).append(m)
+        if len(by_value) == 1:  # one value in several dimensions: the model's order decides
+            order = list(model.dimensions)
+            readings = sorted(readings, key=lambda m: order.index(m.dimension))[:1]
+        distinct = {(m.dimension, m.value) for m in readings}
+        if len(distinct) > 1:
+            same_dimension = len({d for d, _ in distinct}) == 1
+            options = sorted(v for _, v in distinct)
+            if same_dimension or len(options) > 1:
+                return [], Clarification(
+                    "ambiguous",
+                    f"Which one did you mean: {', '.join(options[:-1])} or {options[-1]}?",
+                    tuple(f"{text.strip().rstrip('?')} for {option}" for option in options[:3]),
+                )
+        match = readings[0]
+        found.append((match.dimension, match.value, tuple(range(*match.span))))
+    return found, None
+
+
+def _split(value: str) -> list[str]:
+    return [t for t in re.split(r"[^a-z0-9]+", value.lower()) if t]
+
+
+def _as_filters(found, text: str) -> list[Filter]:
+    negated = NEGATION.search(text)
+    grouped: dict[str, list[str]] = {}
+    for dimension, value, _ in found:
+        grouped.setdefault(dimension, [])
+        if value not in grouped[dimension]:
+            grouped[dimension].append(value)
+    filters = []
+    for dimension, values in grouped.items():
+        negate = False
+        if negated:
+            after = text[negated.end():]
+            negate = any(re.search(re.escape(v.lower()).replace(r"\-", "[- ]?"), after) for v in values)
+        filters.append(Filter(dimension, tuple(values), negate))
+    return filters
+
+
+def _unknown_dimension(tokens, taken, planner: Planner) -> str | None:
+    """A word after 'by'/'per' that names no dimension ("cost by planet")."""
+    for i, token in enumerate(tokens[:-1]):
+        if token in ("by", "per") and i + 1 not in taken:
+            word = tokens[i + 1]
+            if word not in STOPWORDS and not word.isdigit() and word not in UNIT_WORDS:
+                return word
+    return None
+
+
+def _dimension_labels(model: SemanticModel, table: str) -> list[str]:
+    return [model.dimensions[d].label for d in model.dimensions_of(table)]
+
+
+def _check_table(model, table, dimensions, filters, metrics):
+    label = model.metrics[metrics[0]].label
+    for dimension in list(dimensions) + [f.dimension for f in filters]:
+        if table not in model.dimensions[dimension].columns:
+            name = model.dimensions[dimension].label
+            can = [MAIN_METRIC[t] for t in model.dimensions[dimension].columns if t in MAIN_METRIC]
+            hint = f" {name[0].upper() + name[1:]} applies to {' and '.join(model.metrics[m].label for m in can)}." if can else ""
+            yield Clarification(
+                "not_supported",
+                f"I can't break {label} down by {name}: {table} has no {name}. "
+                f"{label[0].upper() + label[1:]} can be broken down by {', '.join(_dimension_labels(model, table))}.{hint}",
+                similar_questions(f"{label} by {' '.join(_dimension_labels(model, table)[:1])}"),
+            )
+
+
+def _not_understood(text: str, filters) -> Clarification:
+    if filters:
+        value = filters[0][1]
+        return Clarification(
+            "unknown_question",
+            f"What would you like to know about {value}? For example its cost, requests or cost per request.",
+            (f"What was the inference cost of {value} last week?", f"Requests of {value} by day this month"),
+        )
+    return Clarification(
+        "unknown_question",
+        "I can only answer questions about your cloud, LLM and GPU costs and usage, and I couldn't place this one.",
+        similar_questions(text),
+    )
+
+
+def _edit(previous: QueryPlan, text, time, metrics, dimensions, grain, filters, intent, context, planner) -> QueryPlan | Clarification:
+    model = planner.model
+    window = previous.window
+    if time is not None:
+        window = time.window
+    else:
+        shifted = shift_window(previous.window, text)
+        if shifted is not None:
+            window = shifted
+    if window.compare_start is None and previous.window.compare_start is not None and previous.intent in ("why_changed", "comparison", "total"):
+        window = _with_previous(window)
+    table = model.metrics[metrics[0]].table
+    new_dimensions = tuple(dimensions) if dimensions else previous.dimensions
+    new_filters = list(previous.filters)
+    if re.search(r"\b(all|every|any)\b.*\b(env\w*|teams?|features?|models?)\b|\bremove the filter|\bwithout filter", text):
+        new_filters = []
+    for f in _as_filters(filters, text):
+        new_filters = [old for old in new_filters if old.dimension != f.dimension] + [f]
+    new_intent = previous.intent
+    new_grain = previous.grain
+    if grain is not None:
+        new_intent, new_grain = "trend", grain
+        new_dimensions = tuple(dimensions)[:1]
+    elif dimensions and previous.intent in ("total", "trend"):
+        new_intent = "breakdown"
+    if intent in ("share", "ranking", "why_changed") and intent != previous.intent:
+        new_intent = intent
+    limit, ascending = previous.limit, previous.ascending
+    match = TOP_N.search(text)
+    if match:
+        word = match.group(1)
+        limit = int(word) if word.isdigit() else NUMBER_WORDS[word]
+        new_intent = "ranking" if new_dimensions else new_intent
+    kept_dimensions = tuple(d for d in new_dimensions if table in model.dimensions[d].columns)
+    for check in _check_table(model, table, kept_dimensions, tuple(new_filters), metrics):
+        return check
+    return QueryPlan(
+        intent=new_intent,
+        metrics=tuple(metrics),
+        window=window if new_intent != "trend" else Window(window.label, window.start, window.end),
+        dimensions=kept_dimensions,
+        filters=tuple(new_filters),
+        grain=new_grain if new_intent == "trend" else None,
+        limit=limit,
+        ascending=ascending,
+    )

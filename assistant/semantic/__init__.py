@@ -1,0 +1,163 @@
+"""The semantic model: metrics, dimensions and grains as data (model.yaml), validated on load.
+
+>>> model = load_semantic_model()
+>>> model.metrics["inference_cost"].table, model.dimension_column("team", "billing")
+('llm_requests', "Tags['team']")
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlglot
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlglot import exp
+
+from warehouse.contract import TABLES
+
+MODEL_PATH = Path(__file__).with_name("model.yaml")
+UNITS = ("usd", "count", "tokens", "ratio", "ms", "percent", "hours")
+
+
+class SemanticModelError(ValueError):
+    """model.yaml is inconsistent; this is our bug, caught by the tests."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TableSpec(_Strict):
+    time_column: str | None
+    description: str
+
+
+class MetricSpec(_Strict):
+    table: str
+    expression: str
+    unit: str
+    label: str
+    definition: str
+    synonyms: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, value: str) -> str:
+        if value not in UNITS:
+            raise ValueError(f"unit must be one of {UNITS}")
+        return value
+
+
+class DimensionSpec(_Strict):
+    label: str
+    columns: dict[str, str] = Field(min_length=1)
+    synonyms: tuple[str, ...] = Field(min_length=1)
+
+
+class GrainSpec(_Strict):
+    synonyms: tuple[str, ...]
+
+
+class ModelFile(_Strict):
+    tables: dict[str, TableSpec]
+    metrics: dict[str, MetricSpec]
+    dimensions: dict[str, DimensionSpec]
+    grains: dict[str, GrainSpec]
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    table: str
+    expression: exp.Expression
+    unit: str
+    label: str
+    definition: str
+    synonyms: tuple[str, ...]
+    sql: str
+
+
+@dataclass(frozen=True)
+class Dimension:
+    name: str
+    label: str
+    columns: dict[str, exp.Expression]
+    sql: dict[str, str]
+    synonyms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SemanticModel:
+    tables: dict[str, TableSpec]
+    metrics: dict[str, Metric]
+    dimensions: dict[str, Dimension]
+    grains: dict[str, tuple[str, ...]]
+
+    def time_column(self, table: str) -> str | None:
+        return self.tables[table].time_column
+
+    def dimension_column(self, dimension: str, table: str) -> str | None:
+        return self.dimensions[dimension].sql.get(table)
+
+    def dimensions_of(self, table: str) -> list[str]:
+        return [name for name, d in self.dimensions.items() if table in d.columns]
+
+    def metrics_of(self, table: str) -> list[str]:
+        return [name for name, m in self.metrics.items() if m.table == table]
+
+
+def _parse(sql: str, where: str) -> exp.Expression:
+    try:
+        return sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError as error:
+        raise SemanticModelError(f"{where}: cannot parse {sql!r}: {error}") from None
+
+
+def _check_columns(expression: exp.Expression, table: str, where: str) -> None:
+    known = {c.lower() for c in TABLES[table].column_names}
+    for column in expression.find_all(exp.Column):
+        if column.name.lower() not in known:
+            raise SemanticModelError(f"{where}: {table} has no column {column.name!r}")
+
+
+@functools.lru_cache(maxsize=4)
+def load_semantic_model(path: Path = MODEL_PATH) -> SemanticModel:
+    """Parse and check model.yaml: every table, column and expression must exist in the contract."""
+    try:
+        raw = ModelFile.model_validate(yaml.safe_load(Path(path).read_text()))
+    except ValidationError as error:
+        raise SemanticModelError(f"{path}: {error}") from None
+    for name, table in raw.tables.items():
+        if name not in TABLES:
+            raise SemanticModelError(f"table {name!r} is not in the data contract")
+        if table.time_column and table.time_column not in TABLES[name].column_names:
+            raise SemanticModelError(f"{name}.{table.time_column} is not a contract column")
+    metrics = {}
+    for name, spec in raw.metrics.items():
+        if spec.table not in raw.tables:
+            raise SemanticModelError(f"metric {name}: unknown table {spec.table}")
+        expression = _parse(spec.expression, f"metric {name}")
+        _check_columns(expression, spec.table, f"metric {name}")
+        metrics[name] = Metric(name, spec.table, expression, spec.unit, spec.label, spec.definition, spec.synonyms, spec.expression)
+    dimensions = {}
+    for name, spec in raw.dimensions.items():
+        parsed = {}
+        for table, sql in spec.columns.items():
+            if table not in raw.tables:
+                raise SemanticModelError(f"dimension {name}: unknown table {table}")
+            parsed[table] = _parse(sql, f"dimension {name}")
+            _check_columns(parsed[table], table, f"dimension {name}")
+        dimensions[name] = Dimension(name, spec.label, parsed, dict(spec.columns), spec.synonyms)
+    seen: dict[str, str] = {}
+    for kind, items in (("metric", metrics), ("dimension", dimensions)):
+        for name, item in items.items():
+            for synonym in item.synonyms:
+                key = f"{kind}:{synonym.lower()}"
+                if key in seen and seen[key] != name:
+                    raise SemanticModelError(f"{kind} synonym {synonym!r} is claimed by {seen[key]} and {name}")
+                seen[key] = name
+    grains = {name: spec.synonyms for name, spec in raw.grains.items()}
+    return SemanticModel(dict(raw.tables), metrics, dimensions, grains)

@@ -1,0 +1,183 @@
+"""The dimension values actually in the warehouse, and finding them in a question.
+
+Values are read from the data (never from the demo generator), cached on disk
+per data version, and matched forgivingly: case and separators are ignored
+("Support Chat" is `support-chat`), a word may be a prefix ("doc analysis" is
+`document-analysis`), spelling may be close ("documnet"), and a word that names
+exactly one value ("opus") is enough.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlglot.expressions as exp
+
+from assistant.semantic import SemanticModel
+from assistant.vocabulary import STOPWORDS
+
+MAX_VALUES_PER_COLUMN = 5000
+SEPARATORS = re.compile(r"[^a-z0-9]+")
+
+
+def value_tokens(value: str) -> tuple[str, ...]:
+    """'claude-opus-4' -> ('claude', 'opus', '4')."""
+    return tuple(t for t in SEPARATORS.split(value.lower()) if t)
+
+
+@dataclass(frozen=True)
+class ValueMatch:
+    dimension: str
+    value: str
+    span: tuple[int, int]  # token positions [start, end)
+    quality: int  # 3 exact, 2 prefix/fuzzy, 1 distinctive word
+
+
+@dataclass
+class ValueIndex:
+    """dimension -> value -> tables holding it."""
+
+    values: dict[str, dict[str, list[str]]]
+
+    @classmethod
+    def build(cls, executor, model: SemanticModel) -> ValueIndex:
+        cache = executor.lake.home / "cache" / f"values-{executor.lake.version():.6f}.json"
+        if cache.is_file():
+            try:
+                return cls(json.loads(cache.read_text()))
+            except (OSError, ValueError):
+                pass
+        values: dict[str, dict[str, list[str]]] = {}
+        for name, dimension in model.dimensions.items():
+            for table, column in dimension.columns.items():
+                if table == "budgets":
+                    continue
+                query = (
+                    exp.select(exp.alias_(column.copy(), "v"))
+                    .from_(table)
+                    .where(exp.Not(this=exp.Is(this=column.copy(), expression=exp.null())))
+                    .group_by(column.copy())
+                    .limit(MAX_VALUES_PER_COLUMN + 1)
+                )
+                rows = executor.query(query.sql("duckdb")).rows
+                if len(rows) > MAX_VALUES_PER_COLUMN:
+                    continue  # ids and the like: not words people type
+                for (value,) in rows:
+                    values.setdefault(name, {}).setdefault(str(value), []).append(table)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        for stale in cache.parent.glob("values-*.json"):
+            stale.unlink(missing_ok=True)
+        cache.write_text(json.dumps(values))
+        return cls(values)
+
+    def words(self) -> set[str]:
+        return {t for dimension in self.values.values() for value in dimension for t in value_tokens(value)}
+
+    def tables_of(self, dimension: str, value: str) -> list[str]:
+        return self.values.get(dimension, {}).get(value, [])
+
+    def _entries(self) -> dict[str, list[tuple[str, str, tuple[str, ...]]]]:
+        """Values grouped by the first three letters of their first word (and of their joined form)."""
+        if getattr(self, "_by_prefix", None) is None:
+            by_prefix: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+            for dimension, values in self.values.items():
+                for value in values:
+                    parts = value_tokens(value)
+                    if parts:
+                        by_prefix.setdefault(parts[0][:3], []).append((dimension, value, parts))
+            self._by_prefix = by_prefix
+            self._by_word = {}
+            for entries in by_prefix.values():
+                for dimension, value, parts in entries:
+                    for part in parts:
+                        self._by_word.setdefault(part, set()).add((dimension, value))
+        return self._by_prefix
+
+    def find_exact_names(self, tokens: list[str]) -> list[ValueMatch]:
+        """Values of two or more words written in full ("Amazon OpenSearch Service"), found before anything else."""
+        found = []
+        for start in range(len(tokens)):
+            for dimension, value, parts in self._entries().get(tokens[start][:3], []):
+                if len(parts) < 2:
+                    continue
+                for length in range(1, len(parts) + 1):
+                    if start + length <= len(tokens) and _quality(tokens[start : start + length], parts, "".join(parts)) == 3:
+                        found.append(ValueMatch(dimension, value, (start, start + length), 3))
+        return sorted(found, key=lambda m: (-(m.span[1] - m.span[0]), m.span[0]))
+
+    def find(self, tokens: list[str], taken: set[int], vocabulary: set[str]) -> list[ValueMatch]:
+        """Value mentions among `tokens` (skipping positions in `taken`), best and longest first."""
+        by_prefix = self._entries()
+        candidates: list[ValueMatch] = []
+        n = len(tokens)
+        for start in range(n):
+            if start in taken:
+                continue
+            head = tokens[start][:3]
+            pool = by_prefix.get(head, [])
+            if len(tokens[start]) >= 4:  # a misspelt first word: look a little wider
+                pool = pool + [
+                    e for key, entries in by_prefix.items() if key != head and key[:2] == head[:2] for e in entries
+                ]
+            for dimension, value, parts in pool:
+                joined = "".join(parts)
+                for length in range(1, min(len(parts) + 2, 6)):
+                    end = start + length
+                    if end > n or any(i in taken for i in range(start, end)):
+                        break
+                    if length == 1 and len(parts) == 1 and tokens[start] in STOPWORDS:
+                        continue  # "us", "in", "all": words of the question, not values
+                    quality = _quality(tokens[start:end], parts, joined)
+                    if quality:
+                        candidates.append(ValueMatch(dimension, value, (start, end), quality))
+        for start, token in enumerate(tokens):
+            if start in taken or token in vocabulary or len(token) < 3:
+                continue
+            owners = self._by_word.get(token, set())
+            if not owners and len(token) >= 3:  # a fragment: "gpt", "sonn"
+                owners = {o for word, found in self._by_word.items() if word.startswith(token) for o in found}
+            for dimension, value in owners:
+                candidates.append(ValueMatch(dimension, value, (start, start + 1), 1))
+        candidates.sort(key=lambda m: (-m.quality, -(m.span[1] - m.span[0]), m.span[0]))
+        return candidates
+
+
+def _quality(window: list[str], parts: tuple[str, ...], joined: str) -> int:
+    text = SEPARATORS.sub("", "".join(window))
+    if text == joined:
+        return 3
+    if len(window) != len(parts):
+        return 0
+    if len(parts) == 1:
+        return 0  # a one-word value must be written as it is: "prod" is not "product"
+    for word, part in zip(window, parts):
+        if word == part:
+            continue
+        if len(word) >= 3 and part.startswith(word):
+            continue
+        if len(word) >= 4 and difflib.SequenceMatcher(None, word, part).ratio() >= 0.8:
+            continue
+        return 0
+    return 2
+
+
+def best_matches(candidates: Iterable[ValueMatch]) -> list[list[ValueMatch]]:
+    """Non-overlapping mentions, each a list of equally good readings (more than one: ambiguous)."""
+    chosen: list[list[ValueMatch]] = []
+    used: set[int] = set()
+    candidates = list(candidates)
+    for match in candidates:
+        positions = set(range(*match.span))
+        if positions & used:
+            continue
+        rivals = [
+            m for m in candidates
+            if m.span == match.span and m.quality == match.quality and (m.dimension, m.value) != (match.dimension, match.value)
+        ]
+        chosen.append([match, *rivals])
+        used |= positions
+    return chosen

@@ -1,0 +1,101 @@
+"""Words of the semantic model, and reading them in a question despite typos.
+
+`tokenize` lowers and splits a question; `correct` replaces a misspelt word by
+the closest known one ("servce" -> "service"); `find_phrases` finds the longest
+synonym phrases of metrics, dimensions and grains.
+
+>>> vocabulary = Vocabulary.from_model(load_semantic_model())
+>>> tokens = vocabulary.correct(tokenize("costt per servce"))
+>>> tokens
+['cost', 'per', 'service']
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from assistant.semantic import SemanticModel, load_semantic_model
+
+TOKEN = re.compile(r"[a-z0-9][a-z0-9_.\-]*[a-z0-9]|[a-z0-9]|%")
+
+# Words that carry no metric, dimension or value; never corrected into something else.
+STOPWORDS = frozenset(
+    """
+    a an the of for in on at to by per with and or vs versus than is are was were be been being do does did
+    what whats what's which who how much many our we us my me i you your it its this that these those there
+    show give tell list get find see compare compared between from into over under about across each every
+    all any some only just same also please can could would should will was were has have had been much more
+    most less least top bottom highest lowest biggest largest smallest cheapest expensive costly sort sorted
+    rank ranked ranking order ordered break broken down split up spent spend cost costs why did go went
+    jump jumped rise rose increase increased grow grew drop dropped fall fell decrease decreased change changed
+    spike spiked explain reason caused drove driving driver drivers behind so far total overall sum average
+    mean number count amount percent percentage share proportion fraction part last past previous next this
+    week weeks month months day days year years quarter today yesterday daily weekly monthly hourly trend
+    over time now then instead again what about how as chart graph plot table see look breakdown
+    """.split()
+)
+
+
+def tokenize(text: str) -> list[str]:
+    text = text.lower().replace("’", "'").replace("‘", "'")
+    return TOKEN.findall(text)
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    kind: str  # metric, dimension, grain
+    name: str
+    span: tuple[int, int]
+
+
+@dataclass
+class Vocabulary:
+    phrases: dict[tuple[str, ...], tuple[str, str]]  # tokens -> (kind, name)
+    words: set[str]
+    longest: int
+    dimension_phrases: dict[tuple[str, ...], str]  # every dimension synonym, also those a metric claims
+
+    @classmethod
+    def from_model(cls, model: SemanticModel, extra_words: set[str] | None = None) -> Vocabulary:
+        phrases: dict[tuple[str, ...], tuple[str, str]] = {}
+        dimension_phrases = {
+            tuple(tokenize(synonym)): name for name, d in model.dimensions.items() for synonym in d.synonyms
+        }
+        for kind, items in (
+            ("metric", {n: m.synonyms for n, m in model.metrics.items()}),
+            ("dimension", {n: d.synonyms for n, d in model.dimensions.items()}),
+            ("grain", model.grains),
+        ):
+            for name, synonyms in items.items():
+                for synonym in synonyms:
+                    phrases.setdefault(tuple(tokenize(synonym)), (kind, name))
+        words = {w for phrase in phrases for w in phrase} | set(STOPWORDS) | (extra_words or set())
+        return cls(phrases, words, max(len(p) for p in phrases), dimension_phrases)
+
+    def correct(self, tokens: list[str]) -> list[str]:
+        """Each unknown word of 4+ letters replaced by the closest known word, when close enough."""
+        fixed = []
+        for token in tokens:
+            if token in self.words or len(token) < 4 or any(ch.isdigit() for ch in token):
+                fixed.append(token)
+                continue
+            close = difflib.get_close_matches(token, self.words, n=1, cutoff=0.8)
+            fixed.append(close[0] if close else token)
+        return fixed
+
+    def find_phrases(self, tokens: list[str], taken: set[int]) -> list[PhraseMatch]:
+        """Longest-first, non-overlapping phrase matches."""
+        found: list[PhraseMatch] = []
+        used = set(taken)
+        for length in range(self.longest, 0, -1):
+            for start in range(len(tokens) - length + 1):
+                span = range(start, start + length)
+                if any(i in used for i in span):
+                    continue
+                hit = self.phrases.get(tuple(tokens[start : start + length]))
+                if hit:
+                    found.append(PhraseMatch(hit[0], hit[1], (start, start + length)))
+                    used.update(span)
+        return sorted(found, key=lambda m: m.span)
