@@ -19,6 +19,7 @@ Start inclusive, end exclusive; ISO weeks. Choices beyond the contract's table:
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import re
 from dataclasses import dataclass, replace
@@ -359,8 +360,10 @@ _SHIFT_CORE = (
 _LEAD = r"(?:(?P<lead>in|during|for|over|within|across|throughout|of|on)\s+)?(?:the\s+)?"
 
 
-def _compile(core: str) -> re.Pattern:
-    return re.compile(rf"\b{_LEAD}(?:{core})(?:['’]s)?(?!\w)", re.I | re.A)
+def _compile(core: str, whole: bool = False) -> re.Pattern:
+    """Case-insensitive, ASCII, and with runs of spaces bounded so that no input can make matching slow."""
+    pattern = core if whole else rf"\b{_LEAD}(?:{core})(?:['’]s)?(?!\w)"
+    return re.compile(pattern.replace(r"\s*", r"\s{0,9}").replace(r"\s+", r"\s{1,9}"), re.I | re.A)
 
 
 _WHICH = r"(?:this\s+)?(?P<w>last|past|previous|prior|preceding|trailing|rolling|recent|latest)\s+"
@@ -390,20 +393,20 @@ _PATTERNS = (
     (_compile(_SHIFT_CORE), lambda m, a, text: _hit(m, None, shift=_shift_spec(m))),
 )
 _SHIFT_RE = _compile(_SHIFT_CORE)
-_CONNECTOR = re.compile(r"\b(?:vs\.?|versus|compared?\s+(?:to|with)|comparing\s+(?:it\s+)?(?:to|with)|in\s+comparison\s+(?:to|with)"
-                        r"|relative\s+to|against|than)\s*$", re.I | re.A)
-_SINCE = re.compile(r"\b(?P<kw>since|starting(?:\s+(?:from|on|in|with))?|beginning|from)\s+$", re.I | re.A)
-_RANGE_TAIL = re.compile(r"\s*(?:to|through|thru|until|till|and|-)\b", re.I | re.A)
-_COMPARE_VERB = re.compile(r"\b(?:compare[ds]?|comparing|comparison|differences?|differ|delta|change[ds]?)\b", re.I | re.A)
-_PAIR_GAP = re.compile(r"\s*,?\s*(?:and|&|to|with|through|until|till|-|–)?\s*", re.I | re.A)
-_JOIN_GAP = re.compile(r"[\s,;:()\-–—]*(?:(?:and|to|with|&)\s+)?", re.I | re.A)
-_BETWEEN = re.compile(r"\b(?:between|from)\s+$", re.I | re.A)
+_CONNECTOR = _compile(r"\b(?:vs\.?|versus|compared?\s+(?:to|with)|comparing\s+(?:it\s+)?(?:to|with)|in\s+comparison\s+(?:to|with)"
+                      r"|relative\s+to|against|than)\s*$", whole=True)
+_SINCE = _compile(r"\b(?P<kw>since|starting(?:\s+(?:from|on|in|with))?|beginning|from)\s+$", whole=True)
+_RANGE_TAIL = _compile(r"\s*(?:to|through|thru|until|till|and|-)\b", whole=True)
+_COMPARE_VERB = _compile(r"\b(?:compare[ds]?|comparing|comparison|differences?|differ|delta|change[ds]?)\b", whole=True)
+_PAIR_GAP = _compile(r"\s*,?\s*(?:and|&|to|with|through|until|till|-|–)?\s*", whole=True)
+_JOIN_GAP = _compile(r"[\s,;:()\-–—]*(?:(?:and|to|with|&)\s+)?", whole=True)
+_BETWEEN = _compile(r"\b(?:between|from)\s+$", whole=True)
 _GRAINS = tuple(
-    (re.compile(rf"\b(?:{adverb}|{unit}[\s-]+by[\s-]+{unit}|(?:per|by|each|every)\s+(?:{unit}|{extra}))\b", re.I | re.A), unit)
+    (_compile(rf"\b(?:{adverb}|{unit}[\s-]+by[\s-]+{unit}|(?:per|by|each|every)\s+(?:{unit}|{extra}))\b", whole=True), unit)
     for adverb, unit, extra in (("hourly", "hour", "hour"), ("daily", "day", "date"), ("weekly", "week", "week"),
                                 ("monthly", "month", "month"))
 )
-_TREND = re.compile(r"\b(?:trends?|trending|over\s+time|time[\s-]?series|timeline)\b", re.I | re.A)
+_TREND = _compile(r"\b(?:trends?|trending|over\s+time|time[\s-]?series|timeline)\b", whole=True)
 
 
 # --- finding ----------------------------------------------------------------------------------------
@@ -420,12 +423,13 @@ def _hits(text: str, as_of: date) -> list[_Hit]:
             except (ValueError, OverflowError):
                 continue
     found.sort(key=lambda h: (h.start - h.end, h.window is None, h.start))
-    chosen: list[_Hit] = []
+    chosen: list[_Hit] = []  # by start, none overlapping
     for hit in found:
-        if all(hit.end <= c.start or hit.start >= c.end for c in chosen):
-            chosen.append(hit)
+        i = bisect.bisect(chosen, hit.start, key=lambda h: h.start)
+        if (i == 0 or chosen[i - 1].end <= hit.start) and (i == len(chosen) or hit.end <= chosen[i].start):
+            chosen.insert(i, hit)
     out = []
-    for hit in sorted(chosen, key=lambda h: h.start):
+    for hit in chosen:
         before = text[max(0, hit.start - 40) : hit.start]
         since = _SINCE.search(before) if hit.window else None
         if since and since["kw"].lower() == "from" and (hit.relative or _RANGE_TAIL.match(text, hit.end)):

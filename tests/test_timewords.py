@@ -226,3 +226,10 @@ def test_fast_enough():
             find_time_window(text, date(2026, 11, 23))
     per_call = (time.perf_counter() - started) / (5 * len(texts))
     assert per_call < 0.001, f"{per_call * 1e6:.0f} µs per call"
+
+
+@pytest.mark.parametrize("text", ["compare October" + " " * 3000 + "x November", "Nov 3" + " " * 3000 + "x", "nov " * 1000])
+def test_long_odd_text_stays_fast(text):
+    started = time.perf_counter()
+    find_time_window(text, date(2026, 11, 23))
+    assert time.perf_counter() - started < 0.5
