@@ -299,6 +299,30 @@ def _cell(value) -> str:
     return str(value)
 
 
+@app.command("eval")
+@_guarded
+def evaluate(
+    set_name: Annotated[str, typer.Option("--set", help="A question set: a name under evals/sets or a path.")] = "core",
+    route: Annotated[str, typer.Option(help="planner, llm or auto.")] = "planner",
+    split: Annotated[Optional[str], typer.Option(help="Only this split: tuning or validation.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    min_accuracy: Annotated[Optional[float], typer.Option(help="Exit 2 when overall accuracy is below this (0..1).")] = None,
+) -> None:
+    """Score a question set: execution accuracy, latency, model tokens and cost."""
+    from assistant.evaluation import format_report, load_set, run_eval
+
+    if route not in ("auto", "planner", "llm"):
+        raise FinopsError(f"--route takes auto, planner or llm, not {route!r}.")
+    cases = load_set(set_name)
+    report = run_eval(cases, _settings(), route=route, split=split, name=set_name)
+    summary = report.summary()
+    typer.echo(json.dumps(summary, indent=2, default=str) if json_out else format_report(report))
+    accuracy = summary["accuracy"]["overall"]
+    if min_accuracy is not None and accuracy < min_accuracy:
+        typer.echo(f"finops: accuracy {accuracy:.1%} is below the floor {min_accuracy:.1%}.", err=True)
+        raise typer.Exit(2)
+
+
 @app.command()
 @_guarded
 def ui(port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501) -> None:

@@ -24,19 +24,20 @@ NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20,
 }
+NOT_A_QUESTION = re.compile(r"^\s*(please\s+)?(write|compose|draft|sing|translate|summari[sz]e this|tell me a (?:joke|story)|generate a|create a (?:poem|story|song))\b")
 SQL_COMMAND = re.compile(
     r"^\s*(select|with|insert|update|delete|drop|create|alter|truncate|copy|attach|detach|install|load|"
     r"pragma|set|call|grant|revoke|merge|vacuum|checkpoint|export|import)\b|;\s*\w",
     re.I,
 )
 DESTRUCTIVE = re.compile(r"\b(delete|drop|truncate|remove|erase|wipe|overwrite|insert|update)\b.*\b(rows?|tables?|data|billing|records?)\b", re.I)
-WHY = re.compile(r"\b(why|what caused|what drove|what drives|explain|reason|root cause|driv(?:er|ers|ing))\b")
+WHY = re.compile(r"\b(why|what caused|what drove|what drives|what made|what's behind|what is behind|how come|explain|reason|root cause|driv(?:er|ers|ing))\b")
 CHANGE = re.compile(r"\b(jump|jumped|jumps|spike|spiked|rise|rose|risen|increase|increased|grow|grew|grown|drop|dropped|fall|fell|decrease|decreased|change|changed|go up|went up|go down|went down|up|down|higher|lower)\b")
 ANOMALY = re.compile(r"\b(unusual|anomal\w*|weird|strange|odd|outliers?|unexpected|surpris\w*)\b")
 BUDGET = re.compile(r"\b(budgets?|over budget|burn|spend limit)\b")
 SAVINGS_INTENT = re.compile(r"\b(wast\w*|leak\w*|where (?:can|could) we save|save money|savings opportunit\w*|reduce (?:our )?(?:cost|spend|bill)|cut (?:our )?(?:cost|spend)|optimi[sz]\w*|recommend\w*)\b")
-SHARE = re.compile(r"\b(share|percent|percentage|proportion|fraction|what part|how much of)\b|%")
-RANKING = re.compile(r"\b(top|most|highest|biggest|largest|bottom|least|lowest|smallest|cheapest|rank\w*|leading|main)\b")
+SHARE = re.compile(r"\b(share|percent|percentage|proportion|fraction|what part|how much of|split (?:across|between|among|over))\b|%")
+RANKING = re.compile(r"\b(top|most|highest|biggest|largest|bottom|least|lowest|smallest|cheapest|rank\w*|leading|main|slowest|fastest|worst|best|busiest|heaviest)\b")
 ASCENDING = re.compile(r"\b(bottom|least|lowest|smallest|cheapest)\b")
 COMPARE = re.compile(r"\b(vs|versus|compared?|comparison|against|than)\b")
 TOP_N = re.compile(r"\b(?:top|bottom|first|largest|biggest|highest|lowest)\s+(\d+|" + "|".join(NUMBER_WORDS) + r")\b")
@@ -79,6 +80,12 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
             similar_questions(text),
         )
 
+    if NOT_A_QUESTION.search(text):
+        return Clarification(
+            "unknown_question",
+            "I answer questions about your cloud, LLM and GPU costs; I don't write or create things.",
+            similar_questions(text),
+        )
     time = find_time_window(text, context.as_of)
     rest = text
     if time is not None:
@@ -94,8 +101,9 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
     grain = time.grain if time else None
     for match in phrases:
         before = tokens[match.span[0] - 1] if match.span[0] > 0 else ""
+        before_number = match.span[0] > 1 and tokens[match.span[0] - 2] in ("top", "bottom") and (before.isdigit() or before in NUMBER_WORDS)
         phrase = tuple(tokens[match.span[0] : match.span[1]])
-        if match.kind == "metric" and before in BY_WORDS and phrase in planner.vocabulary.dimension_phrases:
+        if match.kind == "metric" and (before in BY_WORDS or before_number) and phrase in planner.vocabulary.dimension_phrases:
             dimensions.append(planner.vocabulary.dimension_phrases[phrase])
         elif match.kind == "metric" and match.name not in metrics:
             metrics.append(match.name)
@@ -108,11 +116,22 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
     tables = {planner.model.metrics[m].table for m in metrics} or (
         {previous_table} if (previous_table := _table_of(context.previous, planner.model)) else set()
     )
-    filters, problem = _filters(tokens, taken, planner, rest, tables)
+    named_dimensions = {m.span: m.name for m in phrases if m.kind == "dimension"}
+    filters, problem = _filters(tokens, taken, planner, rest, tables, named_dimensions)
     if problem:
         return problem
-    if not metrics and (filters or dimensions) and MONEY_WORDS.search(text):
-        metrics = [_money_metric(filters, dimensions, planner)]
+    dimensions = _breakdowns(dimensions, phrases, filters, tokens)
+    metric_starts = {m.span[0] for m in phrases if m.kind == "metric"}
+    def describes_metric(dimension: str) -> bool:  # "LLM cost per user": the dimension word is an adjective
+        spans = [m.span for m in phrases if m.kind == "dimension" and m.name == dimension]
+        return bool(spans) and all(
+            span[1] in metric_starts and (span[0] == 0 or tokens[span[0] - 1] not in BY_WORDS) for span in spans
+        )
+
+    dimensions = [d for d in dimensions if not describes_metric(d)]
+    if (not metrics or metrics == ["cost"]) and (filters or dimensions) and MONEY_WORDS.search(text):
+        if not metrics or not _fits_billing(filters, dimensions, planner):
+            metrics = [_money_metric(filters, dimensions, planner)]
     unknown = _unknown_dimension(tokens, taken | {i for f in filters for i in f[2]}, planner)
 
     previous = context.previous
@@ -145,7 +164,12 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
 
     table = model.metrics[metrics[0]].table
     metrics = [m for m in metrics if model.metrics[m].table == table] or metrics[:1]
+    for dimension, count in _values_per_dimension(filters).items():
+        if count > 1 and dimension not in dimensions and not NEGATION.search(text):
+            dimensions.append(dimension)  # "gpt-4o vs claude-sonnet-4": one row each
     intent = _intent(text, metrics, dimensions, grain, time, model)
+    if intent == "comparison" and dimensions and not (time and time.comparison):
+        intent = "breakdown"
 
     if follow_up:
         return _edit(previous, text, time, metrics, dimensions, grain, filters, intent, context, planner)
@@ -202,9 +226,9 @@ def _intent(text: str, metrics, dimensions, grain, time, model) -> str:
         return "why_changed"
     if "budget" in metrics or BUDGET.search(text):
         return "budget"
-    if SAVINGS_INTENT.search(text) and "savings" not in metrics:
+    if SAVINGS_INTENT.search(text) and set(metrics) <= {"cost"}:
         return "savings"
-    if SHARE.search(text):
+    if SHARE.search(text) and model.metrics[metrics[0]].unit != "ratio":
         return "share"
     if grain is not None or re.search(r"\b(trend|over time|timeline)\b", text):
         return "trend"
@@ -225,7 +249,10 @@ def _limit(text: str, intent: str) -> tuple[int | None, bool]:
         word = match.group(1)
         return (int(word) if word.isdigit() else NUMBER_WORDS[word]), ascending
     if intent == "ranking":
-        singular = re.search(r"\b(which|what) (\w+) (cost|costs|spent|spends|used|uses|had|has|made|makes|sent|sends|is|was)\b", text)
+        singular = re.search(r"\b(which|what) ([a-z][a-z ]*?) (cost|costs|spent|spends|used|uses|had|has|made|makes|sent|sends|is|was|gave|gives|did|does|drove|drives|burned|burns|ran|runs|saw|sees|got|gets)\b", text)
+        if singular and not singular.group(2).split()[-1].endswith("s"):
+            return 1, ascending
+        singular = re.search(r"\b(which|what) (\w+) (had|has|was|is) the\b", text)
         if singular and not singular.group(2).endswith("s"):
             return 1, ascending
         if re.search(r"\b(the )?(most|least) expensive (\w+)\b", text) and not re.search(r"\b(most|least) expensive \w+s\b", text):
@@ -242,6 +269,13 @@ def _non_overlapping(matches):
             chosen.append(match)
             used |= span
     return chosen
+
+
+def _fits_billing(filters, dimensions, planner: Planner) -> bool:
+    """Whether every named dimension and value exists in billing (else 'cost' means another table's cost)."""
+    if any("billing" not in planner.model.dimensions[d].columns for d in dimensions):
+        return False
+    return all("billing" in planner.values.tables_of(d, v) for d, v, _ in filters)
 
 
 def _money_metric(filters, dimensions, planner: Planner) -> str:
@@ -272,8 +306,34 @@ def _table_of(plan: QueryPlan | None, model: SemanticModel) -> str | None:
     return model.metrics[plan.metric].table if plan is not None else None
 
 
-def _filters(tokens, taken, planner: Planner, text: str, tables: set[str]):
+def _values_per_dimension(filters) -> dict[str, int]:
+    counts: dict[str, set] = {}
+    for dimension, value, _ in filters:
+        counts.setdefault(dimension, set()).add(value)
+    return {d: len(v) for d, v in counts.items()}
+
+
+def _breakdowns(dimensions, phrases, filters, tokens) -> list[str]:
+    """Dimensions to group by: not those that only describe a value beside them ("team search", "OpenSearch service")."""
+    if not filters:
+        return dimensions
+    value_edges = {p[0] for _, _, p in filters if p} | {p[-1] for _, _, p in filters if p}
+    kept = []
+    for dimension in dimensions:
+        spans = [m.span for m in phrases if m.kind == "dimension" and m.name == dimension]
+        descriptive = spans and all(
+            (span[0] - 1 in value_edges or span[1] in value_edges)
+            and (span[0] == 0 or tokens[span[0] - 1] not in BY_WORDS)
+            for span in spans
+        )
+        if not descriptive:
+            kept.append(dimension)
+    return kept
+
+
+def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named_dimensions=None):
     """[(dimension, value, positions)] found in the question, or a Clarification when ambiguous."""
+    named_dimensions = named_dimensions or {}
     found = []
     model = planner.model
     words = planner.vocabulary.words - {t for d in planner.values.values.values() for v in d for t in _split(v)}
@@ -283,6 +343,11 @@ def _filters(tokens, taken, planner: Planner, text: str, tables: set[str]):
         if tables:  # a value in a dimension the metric's table has beats the same words elsewhere
             usable = [m for m in readings if tables & set(planner.values.tables_of(m.dimension, m.value))]
             readings = usable or readings
+        beside = [
+            m for m in readings
+            if any(name == m.dimension and (span[1] == m.span[0] or span[0] == m.span[1]) for span, name in named_dimensions.items())
+        ]
+        readings = beside or readings
         by_value: dict[str, list] = {}
         for m in readings:
             by_value.setdefault(m.value, []).append(m)
@@ -372,12 +437,11 @@ def _not_understood(text: str, filters) -> Clarification:
 def _edit(previous: QueryPlan, text, time, metrics, dimensions, grain, filters, intent, context, planner) -> QueryPlan | Clarification:
     model = planner.model
     window = previous.window
-    if time is not None:
+    shifted = shift_window(previous.window, text, context.as_of)
+    if shifted is not None:
+        window = shifted
+    elif time is not None:
         window = time.window
-    else:
-        shifted = shift_window(previous.window, text)
-        if shifted is not None:
-            window = shifted
     if window.compare_start is None and previous.window.compare_start is not None and previous.intent in ("why_changed", "comparison", "total"):
         window = _with_previous(window)
     table = model.metrics[metrics[0]].table

@@ -150,10 +150,13 @@ def _quality(window: list[str], parts: tuple[str, ...], joined: str) -> int:
     text = SEPARATORS.sub("", "".join(window))
     if text == joined:
         return 3
-    if len(window) != len(parts):
-        return 0
     if len(parts) == 1:
         return 0  # a one-word value must be written as it is: "prod" is not "product"
+    window = [p for w in window for p in value_tokens(w)]
+    if 2 <= len(window) < len(parts) and all(p.isdigit() or len(p) <= 2 for p in parts[len(window):]):
+        parts = parts[: len(window)]  # "claude sonnet" is claude-sonnet-4, "batch-l4" any batch-l4-NN
+    if len(window) != len(parts):
+        return 0
     for word, part in zip(window, parts):
         if word == part:
             continue

@@ -34,6 +34,7 @@ STOPWORDS = frozenset(
     mean number count amount percent percentage share proportion fraction part last past previous next this
     week weeks month months day days year years quarter today yesterday daily weekly monthly hourly trend
     over time now then instead again what about how as chart graph plot table see look breakdown
+    cloud clouds us our ours thing things stuff
     """.split()
 )
 
