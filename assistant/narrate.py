@@ -73,6 +73,13 @@ def narrate(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], model:
     if not rows or all(v is None for v in rows[0][len(plan.dimensions) :]):
         return f"No {metric.label} found{where} {window}. Try a longer window or check the filters."
     definition = f"\n\n_{metric.definition}._"
+    if plan.intent == "share" and not plan.dimensions and "share" in index:
+        part = " and ".join(f"{f.dimension} {' or '.join(f.values)}" for f in plan.filters)
+        value, share = rows[0][index[plan.metric]], rows[0][index["share"]]
+        return (
+            f"{part[0].upper() + part[1:]} was **{share * 100:.1f}%** of {metric.label} {window} "
+            f"({figure(value, metric.unit)})." + definition
+        )
     if plan.intent == "total" or not plan.dimensions and plan.intent not in ("trend",):
         value = rows[0][index[plan.metric]]
         text = f"{label}{where} {window} was **{figure(value, metric.unit)}**"

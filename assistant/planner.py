@@ -177,6 +177,8 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
     window = time.window if time else default_window(context.as_of)
     if intent == "budget":
         month = find_time_window("this month", context.as_of)
+        if not set(metrics) - {"budget"} and re.search(r"\bcloud\b", text):
+            metrics = ["cost", *metrics]  # "the cloud budget" caps billing cost
         return QueryPlan(
             intent="budget",
             metrics=tuple(metrics),
@@ -466,6 +468,8 @@ def _edit(previous: QueryPlan, text, time, metrics, dimensions, grain, filters, 
         word = match.group(1)
         limit = int(word) if word.isdigit() else NUMBER_WORDS[word]
         new_intent = "ranking" if new_dimensions else new_intent
+    for check in _check_table(model, table, tuple(dimensions), (), metrics):
+        return check  # a follow-up asking for a breakdown the metric's table lacks
     kept_dimensions = tuple(d for d in new_dimensions if table in model.dimensions[d].columns)
     for check in _check_table(model, table, kept_dimensions, tuple(new_filters), metrics):
         return check

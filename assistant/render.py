@@ -82,7 +82,9 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
         groups.append((plan.grain, bucket))
     groups += [(d, dimension_expression(d, table, model)) for d in plan.dimensions]
 
-    conditions = [dimension_filter(f, table, model) for f in plan.filters]
+    share_of_part = plan.intent == "share" and not groups and bool(plan.filters)
+    part = exp.and_(*[dimension_filter(f, table, model) for f in plan.filters]) if share_of_part else None
+    conditions = [] if share_of_part else [dimension_filter(f, table, model) for f in plan.filters]
     compare = plan.compared and plan.intent in ("comparison", "why_changed", "total")
     if compare:
         current = _between(time_column, window.start, window.end)
@@ -104,6 +106,12 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
         else:
             projections.append(exp.alias_(metric.copy(), name))
     main = plan.metric
+    if share_of_part:  # "what share of inference cost is support-chat": the part over the whole
+        whole = model.metrics[main].expression
+        projections = [
+            exp.alias_(_only_when(whole, part), main),
+            exp.alias_(exp.Div(this=_only_when(whole, part), expression=whole.copy()), "share"),
+        ]
     if plan.intent == "share" and groups:
         total = exp.Window(this=exp.Sum(this=model.metrics[main].expression.copy()), over="OVER")
         projections.append(exp.alias_(exp.Div(this=model.metrics[main].expression.copy(), expression=total), "share"))
