@@ -106,6 +106,26 @@ def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
     return run_plan(question, result, context, executor, planner)
 
 
+def explain(question: str, context: AskContext, dialect: str = "duckdb") -> tuple[QueryPlan | Clarification, str | None]:
+    """The plan and the guarded SQL a question would run, without running it (other engines via transpile)."""
+    from warehouse.transpile import transpile
+
+    executor = context.executor or Executor(context.settings)
+    try:
+        planner, data_as_of = planner_for(executor)
+        as_of = context.as_of or context.settings.as_of or data_as_of
+        previous = context.previous.plan if context.previous is not None else None
+        plan = planner.plan(question, PlannerContext(as_of=as_of, previous=previous))
+        if isinstance(plan, Clarification) or plan.intent in ANALYSIS_INTENTS:
+            return plan, None
+        sql = render_budget_query(plan, planner.model).sql("duckdb") if plan.intent == "budget" else render_sql(plan, planner.model)
+        safe = validate_sql(sql, schema=executor.schema(), max_rows=context.settings.max_rows, scope=context.scope)
+        return plan, safe if dialect == "duckdb" else transpile(safe, dialect)
+    finally:
+        if context.executor is None:
+            executor.close()
+
+
 def run_plan(question: str, plan: QueryPlan, context: AskContext, executor: Executor, planner: Planner) -> Answer:
     model = planner.model
     try:

@@ -242,6 +242,8 @@ def ask(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="Resolve time words against this date, YYYY-MM-DD.")] = None,
     scope: Annotated[Optional[str], typer.Option(help="Only rows of this scope, e.g. team=cx.")] = None,
     route: Annotated[str, typer.Option(help="auto, planner or llm.")] = "auto",
+    explain_only: Annotated[bool, typer.Option("--explain", help="Show the plan and SQL without running it.")] = False,
+    dialect: Annotated[str, typer.Option(help="With --explain: the SQL dialect (duckdb, spark, trino, bigquery, snowflake).")] = "duckdb",
 ) -> None:
     """Answer a question: the figure, the reason, a chart and the SQL."""
     from assistant.answer import AskContext
@@ -256,6 +258,18 @@ def ask(
         scope=Scope.parse(scope) if scope else None,
         route=route,
     )
+    if explain_only:
+        from assistant.ask import explain
+        from assistant.plan import Clarification
+
+        plan, sql = explain(question, context, dialect=dialect)
+        if isinstance(plan, Clarification):
+            raise FinopsError(plan.message)
+        if json_out:
+            typer.echo(json.dumps({"plan": plan.describe(), "sql": sql}))
+        else:
+            typer.echo(f"plan: {plan.describe()}\nsql:  {sql}")
+        return
     answer = run_ask(question, context)
     if json_out:
         typer.echo(json.dumps(answer.to_json()))

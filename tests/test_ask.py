@@ -1,0 +1,104 @@
+"""`ask()` and `finops ask`: the Answer contract, figures that match the data, refusals, scopes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.answer import AskContext
+from assistant.ask import ask, explain
+from tests.test_cli import finops
+from tests.tiny_data import llm_rows
+
+CONTRACT_KEYS = {
+    "question", "route", "window", "sql", "columns", "rows", "text", "chart", "drivers",
+    "anomalies", "suggestions", "llm_usage", "elapsed_ms", "error",
+}
+
+
+def expected_cost(team: str | None = None, start="2026-10-19", end="2026-10-26") -> float:
+    from datetime import datetime
+
+    lo, hi = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    from tests.tiny_data import request_cost
+
+    total = 0.0
+    for row in llm_rows():
+        if lo <= row["ts"] < hi and (team is None or row["team"] == team):
+            cost = row["cost_usd"]
+            if cost is None:
+                cost = request_cost(row["provider"], row["model"], row["ts"], row["input_tokens"], row["cached_input_tokens"], row["output_tokens"])
+            total += cost
+    return total
+
+
+def test_json_answer_follows_the_contract(warehouse_settings):
+    result = finops("ask", "--json", "what was inference cost last week?", home=warehouse_settings.home)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) == CONTRACT_KEYS
+    assert answer["route"] == "planner" and answer["error"] is None
+    assert answer["window"] == {"label": "last week", "start": "2026-10-19", "end": "2026-10-26", "compare_start": "2026-10-12", "compare_end": "2026-10-19"}
+    assert answer["rows"][0][0] == pytest.approx(expected_cost(), rel=1e-9)
+    assert answer["llm_usage"] == {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
+    assert "inference cost = sum of llm_requests.cost_usd" in answer["text"]
+    assert answer["chart"] is None  # a single figure needs no chart
+
+
+def test_breakdown_has_a_bar_chart_with_its_data(executor, warehouse_settings):
+    answer = ask("inference cost by team last week", AskContext(settings=warehouse_settings, executor=executor))
+    assert answer.columns == ("team", "inference_cost")
+    by_team = dict(answer.rows)
+    assert by_team["cx"] == pytest.approx(expected_cost("cx"), rel=1e-9)
+    assert answer.chart["mark"]["type"] == "bar"
+    assert {row["team"] for row in answer.chart["data"]["values"]} == set(by_team)
+    assert answer.suggestions
+
+
+def test_trend_is_a_line_chart(executor, warehouse_settings):
+    answer = ask("daily inference cost this month", AskContext(settings=warehouse_settings, executor=executor))
+    assert answer.chart["mark"]["type"] == "line"
+    assert answer.chart["encoding"]["x"]["type"] == "temporal"
+    assert len(answer.rows) == 30
+
+
+def test_refusal_exits_2_with_an_error_and_suggestions(warehouse_settings):
+    result = finops("ask", "--json", "what's the weather in Paris?", home=warehouse_settings.home)
+    assert result.returncode == 2
+    answer = json.loads(result.stdout)
+    assert answer["route"] == "none" and answer["error"]["kind"] == "unknown_question"
+    assert answer["suggestions"] and answer["rows"] == []
+
+
+def test_scope_limits_the_answer(warehouse_settings):
+    result = finops("ask", "--json", "--scope", "team=cx", "inference cost by team last week", home=warehouse_settings.home)
+    answer = json.loads(result.stdout)
+    assert [row[0] for row in answer["rows"]] == ["cx"]
+    assert answer["rows"][0][1] == pytest.approx(expected_cost("cx"), rel=1e-9)
+
+
+def test_as_of_moves_the_window(warehouse_settings):
+    result = finops("ask", "--json", "--as-of", "2026-10-15", "requests yesterday", home=warehouse_settings.home)
+    answer = json.loads(result.stdout)
+    assert answer["window"]["start"] == "2026-10-14"
+    assert answer["rows"][0][0] == sum(1 for r in llm_rows() if r["ts"].date().isoformat() == "2026-10-14")
+
+
+def test_follow_up_keeps_context(executor, warehouse_settings):
+    context = AskContext(settings=warehouse_settings, executor=executor)
+    first = ask("inference cost by feature last week", context)
+    second = ask("and by model?", context.after(first))
+    assert second.columns[0] == "model" and second.window == first.window
+
+
+def test_explain_shows_sql_without_running(executor, warehouse_settings):
+    plan, sql = explain("top 2 models by requests last week", AskContext(settings=warehouse_settings, executor=executor), dialect="bigquery")
+    assert plan.limit == 2 and ("TIMESTAMP" in sql or "DATETIME" in sql)
+    assert "LIMIT 2" in sql
+
+
+def test_bad_flags_are_refused(warehouse_settings):
+    assert finops("ask", "--route", "magic", "cost", home=warehouse_settings.home).returncode == 2
+    assert finops("ask", "--as-of", "soon", "cost", home=warehouse_settings.home).returncode == 2
+    assert finops("ask", "--scope", "planet=mars", "cost", home=warehouse_settings.home).returncode == 2
