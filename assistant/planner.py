@@ -47,7 +47,7 @@ NEGATION = re.compile(r"\b(excluding|except|without|not|other than|apart from)\b
 BY_WORDS = ("by", "per", "each", "across", "which", "what", "top", "for each", "every", "between")
 MAIN_METRIC = {"billing": "cost", "llm_requests": "inference_cost", "gpu_usage": "gpu_cost"}
 UNIT_WORDS = {"request", "requests", "call", "calls", "token", "tokens", "1k", "1m", "million", "thousand"}
-DRIVER_DIMENSION = {"llm_requests": "feature", "billing": "service", "gpu_usage": "deployment", "budgets": "team"}
+DRIVER_DIMENSION = {"llm_requests": "feature", "billing": "service", "gpu_usage": "cluster", "budgets": "team"}
 
 
 @dataclass
@@ -120,6 +120,13 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
     filters, problem = _filters(tokens, taken, planner, rest, tables, named_dimensions)
     if problem:
         return problem
+    unknown_value = _unknown_value(tokens, taken | {i for f in filters for i in f[2]})
+    if unknown_value:
+        return Clarification(
+            "not_found",
+            f"I don't find {unknown_value!r} in your data. Check the name, or ask for a breakdown to see the values there are.",
+            similar_questions(text),
+        )
     dimensions = _breakdowns(dimensions, phrases, filters, tokens)
     metric_starts = {m.span[0] for m in phrases if m.kind == "metric"}
     def describes_metric(dimension: str) -> bool:  # "LLM cost per user": the dimension word is an adjective
@@ -306,6 +313,20 @@ def _money_on_usage(metrics: list[str], model: SemanticModel) -> list[str]:
 
 def _table_of(plan: QueryPlan | None, model: SemanticModel) -> str | None:
     return model.metrics[plan.metric].table if plan is not None else None
+
+
+IDENTIFIER = re.compile(r"^(?=.*[a-z])(?=.*[-_.\d])[a-z0-9][a-z0-9_.\-]*$")
+
+
+def _unknown_value(tokens, taken) -> str | None:
+    """A word shaped like a name in the data (`document-analysis`, `claude-opus-4`) that matches no value."""
+    for i, token in enumerate(tokens):
+        if i in taken or token in STOPWORDS or not IDENTIFIER.match(token):
+            continue
+        if re.fullmatch(r"(p\d{2}|\d+(k|m|x|%|st|nd|rd|th|d|w)?|q[1-4]|h[12]|ytd|mtd|wow|mom|\d{4}-\d{2}(-\d{2})?)", token):
+            continue
+        return token
+    return None
 
 
 def _values_per_dimension(filters) -> dict[str, int]:

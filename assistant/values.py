@@ -21,6 +21,8 @@ from assistant.semantic import SemanticModel
 from assistant.vocabulary import STOPWORDS
 
 MAX_VALUES_PER_COLUMN = 5000
+# Ids are matched only when written in full, never by one of their words ("projects", "endpoints").
+EXACT_ONLY = frozenset({"resource", "sku", "user"})
 SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
@@ -141,6 +143,8 @@ class ValueIndex:
             if not owners and len(token) >= 3:  # a fragment: "gpt", "sonn"
                 owners = {o for word, found in self._by_word.items() if word.startswith(token) for o in found}
             for dimension, value in owners:
+                if dimension in EXACT_ONLY:
+                    continue
                 candidates.append(ValueMatch(dimension, value, (start, start + 1), 1))
         candidates.sort(key=lambda m: (-m.quality, -(m.span[1] - m.span[0]), m.span[0]))
         return candidates
@@ -155,6 +159,8 @@ def _quality(window: list[str], parts: tuple[str, ...], joined: str) -> int:
     window = [p for w in window for p in value_tokens(w)]
     if 2 <= len(window) < len(parts) and all(p.isdigit() or len(p) <= 2 for p in parts[len(window):]):
         parts = parts[: len(window)]  # "claude sonnet" is claude-sonnet-4, "batch-l4" any batch-l4-NN
+    elif 2 <= len(window) < len(parts) and _in_order(window, parts):
+        return 2  # "gemini flash" is gemini-2.0-flash
     if len(window) != len(parts):
         return 0
     for word, part in zip(window, parts):
@@ -166,6 +172,22 @@ def _quality(window: list[str], parts: tuple[str, ...], joined: str) -> int:
             continue
         return 0
     return 2
+
+
+def _in_order(words: list[str], parts: tuple[str, ...]) -> bool:
+    """Every word (3+ letters) is one of the parts, in order, and the parts left out are versions."""
+    position = 0
+    for word in words:
+        if len(word) < 3 or word.isdigit():
+            return False
+        while position < len(parts) and parts[position] != word:
+            if not (parts[position].isdigit() or len(parts[position]) <= 2):
+                return False
+            position += 1
+        if position == len(parts):
+            return False
+        position += 1
+    return True
 
 
 def best_matches(candidates: Iterable[ValueMatch]) -> list[list[ValueMatch]]:
