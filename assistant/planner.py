@@ -26,9 +26,12 @@ NUMBER_WORDS = {
 }
 NOT_A_QUESTION = re.compile(r"^\s*(please\s+)?(write|compose|draft|sing|translate|summari[sz]e this|tell me a (?:joke|story)|generate a|create a (?:poem|story|song))\b")
 SQL_COMMAND = re.compile(
-    r"^\s*(select|with|insert|update|delete|drop|create|alter|truncate|copy|attach|detach|install|load|"
-    r"pragma|set|call|grant|revoke|merge|vacuum|checkpoint|export|import)\b|;\s*\w",
-    re.I,
+    r"^\s*(select\b.*\bfrom\b|with\s+\w+\s+as\s*\(|insert\s+into|update\s+\w+\s+set|delete\s+from|"
+    r"drop\s+(table|view|schema|database|macro|secret)|create\s+(or\s+replace\s+)?(table|view|index|schema|database|macro|secret|temp)|"
+    r"alter\s+table|truncate\b|copy\s+\S+\s+(to|from)|attach\s|detach\s|install\s+\w+\s*;?$|load\s+\w+\s*;?$|"
+    r"pragma\s|set\s+\w+\s*(=|to)\s|reset\s+\w+\s*;?$|call\s+\w+\s*\(|grant\s|revoke\s|merge\s+into|vacuum\b|"
+    r"checkpoint\b|export\s+database|import\s+database)|;\s*(select|drop|delete|insert|update|create|alter)\b",
+    re.I | re.S,
 )
 DESTRUCTIVE = re.compile(r"\b(delete|drop|truncate|remove|erase|wipe|overwrite|insert|update)\b.*\b(rows?|tables?|data|billing|records?)\b", re.I)
 WHY = re.compile(r"\b(why|what caused|what drove|what drives|what made|what's behind|what is behind|how come|explain|reason|root cause|driv(?:er|ers|ing))\b")
