@@ -18,7 +18,7 @@ from assistant.semantic import SemanticModel, load_semantic_model
 from assistant.suggestions import similar_questions
 from assistant.timewords import default_window, find_time_window, previous_window, shift_window
 from assistant.values import ValueIndex, best_matches
-from assistant.vocabulary import STOPWORDS, Vocabulary, tokenize
+from assistant.vocabulary import STOPWORDS, Vocabulary, expand_abbreviations, tokenize
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -73,7 +73,7 @@ class Planner:
 
 def plan_question(question: str, context: PlannerContext, planner: Planner) -> QueryPlan | Clarification:
     model = planner.model
-    text = question.strip().lower()
+    text = expand_abbreviations(question.strip().lower())
     if not text:
         return Clarification("unknown_question", "Ask a question about your costs.", similar_questions(""))
     if SQL_COMMAND.search(text) or DESTRUCTIVE.search(text):

@@ -39,6 +39,37 @@ STOPWORDS = frozenset(
 )
 
 
+ABBREVIATIONS = (
+    (r"\byday\b|\byest\b", "yesterday"),
+    (r"\bwks\b", "weeks"),
+    (r"\bwk\b", "week"),
+    (r"\bmos\b", "months"),
+    (r"\b(this|last|past|previous|prior) mo\b", r"\1 month"),
+    (r"\bqtr\b", "quarter"),
+    (r"\btoks?\s*/\s*req\b|\btokens?\s*/\s*(req|request|call)\b", "tokens per request"),
+    (r"\$\s*/\s*(req|request|call)\b", "cost per request"),
+    (r"\breqs\b", "requests"),
+    (r"\breq\b", "request"),
+    (r"\btoks\b", "tokens"),
+    (r"\butil\b", "utilization"),
+    (r"\bavg\b", "average"),
+    (r"\bpct\b|\bperc\b", "percent"),
+    (r"\bpaying\b", "paid"),
+    (r"(?<![\w$])\$(?![\d])", " spend "),
+)
+
+
+def expand_abbreviations(text: str) -> str:
+    """Chat shorthand in full: 'tok/req wow' -> 'tokens per request wow', 'idle $ mtd' -> 'idle spend mtd'.
+
+    >>> expand_abbreviations("p95 by model yday")
+    'p95 by model yesterday'
+    """
+    for pattern, replacement in ABBREVIATIONS:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
 def tokenize(text: str) -> list[str]:
     text = text.lower().replace("’", "'").replace("‘", "'")
     return TOKEN.findall(text)
