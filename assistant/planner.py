@@ -17,8 +17,8 @@ from assistant.plan import Clarification, Filter, QueryPlan
 from assistant.semantic import SemanticModel, load_semantic_model
 from assistant.suggestions import similar_questions
 from assistant.timewords import default_window, find_time_window, previous_window, shift_window
-from assistant.values import ValueIndex, best_matches
-from assistant.vocabulary import STOPWORDS, Vocabulary, expand_abbreviations, tokenize
+from assistant.values import SEPARATORS, ValueIndex, best_matches
+from assistant.vocabulary import COMMON_WORDS, STOPWORDS, Vocabulary, expand_abbreviations, tokenize
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -33,7 +33,12 @@ SQL_COMMAND = re.compile(
     r"checkpoint\b|export\s+database|import\s+database)|;\s*(select|drop|delete|insert|update|create|alter)\b",
     re.I | re.S,
 )
-DESTRUCTIVE = re.compile(r"\b(delete|drop|truncate|remove|erase|wipe|overwrite|insert|update)\b.*\b(rows?|tables?|data|billing|records?)\b", re.I)
+DESTRUCTIVE = re.compile(
+    r"\b(delete|drop|truncate|remove|erase|wipe|overwrite|insert|update)\b.*\b(rows?|tables?|data|billing|records?)\b"
+    r"|\b(bump|raise|set|change|increase|lower|reduce|update|edit|modify|add|cut)\b.*\bbudgets?\b.*\bto\s+\$?\d"
+    r"|\b(in|into|to) the (budgets?|billing|llm_requests|gpu_usage|model_prices) table\b",
+    re.I,
+)
 WHY = re.compile(r"\b(why|what caused|what drove|what drives|what made|what's behind|what is behind|how come|explain|reason|root cause|driv(?:er|ers|ing))\b")
 CHANGE = re.compile(r"\b(jump|jumped|jumps|spike|spiked|rise|rose|risen|increase|increased|grow|grew|grown|drop|dropped|fall|fell|decrease|decreased|change|changed|go up|went up|go down|went down|up|down|higher|lower)\b")
 ANOMALY = re.compile(r"\b(unusual|anomal\w*|weird|strange|odd|outliers?|unexpected|surpris\w*)\b")
@@ -41,13 +46,20 @@ BUDGET = re.compile(r"\b(budgets?|over budget|burn|spend limit)\b")
 SAVINGS_INTENT = re.compile(r"\b(wast\w*|leak\w*|where (?:can|could) we save|save money|savings opportunit\w*|reduce (?:our )?(?:cost|spend|bill)|cut (?:our )?(?:cost|spend)|optimi[sz]\w*|recommend\w*)\b")
 SHARE = re.compile(r"\b(share|percent|percentage|proportion|fraction|what part|how much of|split (?:across|between|among|over))\b|%")
 RANKING = re.compile(r"\b(top|most|highest|biggest|largest|bottom|least|lowest|smallest|cheapest|rank\w*|leading|main|slowest|fastest|worst|best|busiest|heaviest)\b")
-ASCENDING = re.compile(r"\b(bottom|least|lowest|smallest|cheapest)\b")
+ASCENDING = re.compile(r"\b(bottom|least|lowest|smallest|cheapest|fewest)\b")
 COMPARE = re.compile(r"\b(vs|versus|compared?|comparison|against|than)\b")
-TOP_N = re.compile(r"\b(?:top|bottom|first|largest|biggest|highest|lowest)\s+(\d+|" + "|".join(NUMBER_WORDS) + r")\b")
+TOP_N = re.compile(
+    r"\b(?:top|bottom|first|largest|biggest|highest|lowest)\s+(\d+|" + "|".join(NUMBER_WORDS) + r")\b"
+    r"|^\s*(?:the\s+)?(\d+|" + "|".join(NUMBER_WORDS) + r")\s+(?:most|least|largest|biggest|highest|lowest|cheapest|priciest|slowest|fastest)\b"
+)
 FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|same|now|instead|only|just|but|then|also|break it down|split it|as a|show it|and what about)\b")
 MONEY_WORDS = re.compile(r"\b(how much|cost|costs|costing|spend|spent|spending|pay|paid|charged|expensive|bill)\b")
 NEGATION = re.compile(r"\b(excluding|except|without|not|other than|apart from)\b")
 BY_WORDS = ("by", "per", "each", "across", "which", "what", "top", "for each", "every", "between")
+TIE_ORDER = (
+    "team", "feature", "model", "environment", "provider", "service", "service_category", "region", "cluster",
+    "deployment", "gpu_type", "node", "status", "operation", "charge_category", "account", "sku", "resource", "user",
+)
 MAIN_METRIC = {"billing": "cost", "llm_requests": "inference_cost", "gpu_usage": "gpu_cost"}
 UNIT_WORDS = {"request", "requests", "call", "calls", "token", "tokens", "1k", "1m", "million", "thousand"}
 DRIVER_DIMENSION = {"llm_requests": "feature", "billing": "service", "gpu_usage": "cluster", "budgets": "team"}
@@ -89,11 +101,12 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
             "I answer questions about your cloud, LLM and GPU costs; I don't write or create things.",
             similar_questions(text),
         )
+    text = " ".join(planner.vocabulary.correct(_split_english(tokenize(text), planner)))
     time = find_time_window(text, context.as_of)
     rest = text
     if time is not None:
         rest = text[: time.span[0]] + " " + text[time.span[1] :]
-    tokens = planner.vocabulary.correct(tokenize(rest))
+    tokens = tokenize(rest)
     named = _non_overlapping(planner.values.find_exact_names(tokens))
     named_positions = {i for m in named for i in range(*m.span)}
     phrases = planner.vocabulary.find_phrases(tokens, named_positions)
@@ -116,6 +129,7 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
             grain = match.name
 
     metrics = _money_on_usage(metrics, planner.model)
+    metrics = _most_specific(metrics, tokens, text)
     tables = {planner.model.metrics[m].table for m in metrics} or (
         {previous_table} if (previous_table := _table_of(context.previous, planner.model)) else set()
     )
@@ -153,6 +167,7 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
         and (
             FOLLOW_UP.search(text)
             or re.search(r"\binstead\b", text)
+            or (not metrics and shift_window(previous.window, text, context.as_of) is not None)
             or (not metrics and not unknown_words and (dimensions or filters or time or grain or TOP_N.search(text)))
         )
     )
@@ -258,7 +273,7 @@ def _limit(text: str, intent: str) -> tuple[int | None, bool]:
     ascending = bool(ASCENDING.search(text))
     match = TOP_N.search(text)
     if match:
-        word = match.group(1)
+        word = match.group(1) or match.group(2)
         return (int(word) if word.isdigit() else NUMBER_WORDS[word]), ascending
     if intent == "ranking":
         singular = re.search(r"\b(which|what) ([a-z][a-z ]*?) (cost|costs|spent|spends|used|uses|had|has|made|makes|sent|sends|is|was|gave|gives|did|does|drove|drives|burned|burns|ran|runs|saw|sees|got|gets)\b", text)
@@ -303,6 +318,24 @@ def _money_metric(filters, dimensions, planner: Planner) -> str:
     return "cost"
 
 
+SPECIFIC = (
+    "cost_per_request", "cost_per_user", "tokens_per_request", "output_tokens_per_request", "error_rate",
+    "repeat_share", "retry_cost", "cached_tokens", "idle_gpu_cost", "gpu_utilization", "latency_p95", "latency_p50",
+)
+PER_CALL = re.compile(r"\b(average|avg|mean|single|each|one|an?)\b[\w\s]{0,20}\b(call|request|api call|llm call)\b|\bper (call|request)\b")
+
+
+def _most_specific(metrics: list[str], tokens, text: str) -> list[str]:
+    """'lowest cost per request' over 'calls'; 'input tokens served from cache' is cached tokens."""
+    if len(metrics) > 1 and not re.search(r"\b(and|&|plus|with)\b", text):
+        specific = [m for m in SPECIFIC if m in metrics]
+        if specific:
+            return specific[:1]
+    if PER_CALL.search(text) and MONEY_WORDS.search(text) and set(metrics) <= {"cost", "inference_cost", "requests"}:
+        return ["cost_per_request"]
+    return metrics
+
+
 def _money_on_usage(metrics: list[str], model: SemanticModel) -> list[str]:
     """'spent on tokens' is inference cost; 'spend on GPU hours' is GPU cost; 'LLM spend' beats 'cost'."""
     if "cost" in metrics and any(model.metrics[m].unit == "usd" for m in metrics if m != "cost"):
@@ -318,7 +351,21 @@ def _table_of(plan: QueryPlan | None, model: SemanticModel) -> str | None:
     return model.metrics[plan.metric].table if plan is not None else None
 
 
-IDENTIFIER = re.compile(r"^(?=.*[a-z])(?=.*[-_.\d])[a-z0-9][a-z0-9_.\-]*$")
+def _split_english(tokens: list[str], planner: Planner) -> list[str]:
+    """'month-by-month' and 'on-demand' are words; 'support-chat' and 'gpt-4o' are names in the data."""
+    names = {SEPARATORS.sub("", value.lower()) for values in planner.values.values.values() for value in values}
+    known = planner.vocabulary.words | COMMON_WORDS | STOPWORDS
+    out = []
+    for token in tokens:
+        parts = token.split("-")
+        if len(parts) > 1 and all(p.isalpha() for p in parts) and SEPARATORS.sub("", token) not in names and all(p in known for p in parts):
+            out.extend(parts)
+        else:
+            out.append(token)
+    return out
+
+
+IDENTIFIER = re.compile(r"^(?=.*[a-z])(?=.*-)[a-z0-9][a-z0-9_.\-]*$")
 
 
 def _unknown_value(tokens, taken) -> str | None:
@@ -377,9 +424,8 @@ def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named
         by_value: dict[str, list] = {}
         for m in readings:
             by_value.setdefault(m.value, []).append(m)
-        if len(by_value) == 1:  # one value in several dimensions: the model's order decides
-            order = list(model.dimensions)
-            readings = sorted(readings, key=lambda m: order.index(m.dimension))[:1]
+        if len(by_value) == 1:  # one value in several dimensions: people mean teams before accounts
+            readings = sorted(readings, key=lambda m: TIE_ORDER.index(m.dimension) if m.dimension in TIE_ORDER else 99)[:1]
         distinct = {(m.dimension, m.value) for m in readings}
         if len(distinct) > 1:
             same_dimension = len({d for d, _ in distinct}) == 1
@@ -489,7 +535,7 @@ def _edit(previous: QueryPlan, text, time, metrics, dimensions, grain, filters, 
     limit, ascending = previous.limit, previous.ascending
     match = TOP_N.search(text)
     if match:
-        word = match.group(1)
+        word = match.group(1) or match.group(2)
         limit = int(word) if word.isdigit() else NUMBER_WORDS[word]
         new_intent = "ranking" if new_dimensions else new_intent
     for check in _check_table(model, table, tuple(dimensions), (), metrics):

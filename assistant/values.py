@@ -161,6 +161,8 @@ def _quality(window: list[str], parts: tuple[str, ...], joined: str) -> int:
         parts = parts[: len(window)]  # "claude sonnet" is claude-sonnet-4, "batch-l4" any batch-l4-NN
     elif 2 <= len(window) < len(parts) and _in_order(window, parts):
         return 2  # "gemini flash" is gemini-2.0-flash
+    elif 2 <= len(window) < len(parts) and tuple(window) == parts[-len(window):]:
+        return 2  # "4o-mini" is gpt-4o-mini
     if len(window) != len(parts):
         return 0
     for word, part in zip(window, parts):

@@ -34,9 +34,47 @@ STOPWORDS = frozenset(
     mean number count amount percent percentage share proportion fraction part last past previous next this
     week weeks month months day days year years quarter today yesterday daily weekly monthly hourly trend
     over time now then instead again what about how as chart graph plot table see look breakdown
-    cloud clouds us our ours thing things stuff
+    cloud clouds us our ours thing things stuff ok okay yes no thanks thank so then please
     """.split()
 )
+
+TIME_WORDS = frozenset(
+    """
+    today yesterday week weeks month months year years quarter fortnight weekend daily weekly monthly hourly
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday since until during date dates
+    """.split()
+)
+
+# Ordinary words of questions: never "corrected" into a metric or a value ("sent" is not "spent").
+COMMON_WORDS = frozenset(
+    """
+    send sent sending served serve serving use used using run runs running ran make made making take took
+    pay paid paying want wanted need needed look looking see seen saw know knew think happen happened
+    going getting get got give gave keep kept start started stop stopped leave left put set try tried
+    come came call called work worked worth value values data number numbers point points rate rates
+    team teams user users model models node nodes cost costs price prices budget budgets total totals
+    week weeks month months day days year years hour hours today tonight yesterday tomorrow weekend
+    january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday
+    fortnight quarter since until before after during between around about above below under over
+    single each every average mean median typical usual normal high low higher lower more less much many
+    first second third last next previous prior recent current latest new old same different other another
+    only just also even still already again ever never always often sometimes both either neither
+    would could should might must shall will can cannot dont doesnt didnt isnt arent wasnt werent
+    have has had having been being does doing done its it's that's there's what's who's how's
+    where when why which while whose whom than then them they their theirs there these those this
+    with without within into onto upon across along among against toward towards through throughout
+    capacity waste wasted wasting unused idle busy free paid bill bills charged charges invoice
+    cheap cheaper cheapest expensive pricey costly money dollars dollar usd spend spent spending
+    share split part portion half quarter percent percentage ratio fraction
+    show tell give list find compare break explain plot chart graph table
+    re resend resent demand list sent slow slower slowest fast faster fastest quick quicker quickest
+    busiest busier heaviest heavier lightest biggest bigger smaller largest larger longest longer shorter shortest
+    worst worse best better top bottom rising falling growing shrinking trending jumped spiked dropped
+    """.split()
+)
+
 
 
 ABBREVIATIONS = (
@@ -103,19 +141,46 @@ class Vocabulary:
             for name, synonyms in items.items():
                 for synonym in synonyms:
                     phrases.setdefault(tuple(tokenize(synonym)), (kind, name))
-        words = {w for phrase in phrases for w in phrase} | set(STOPWORDS) | (extra_words or set())
+        words = {w for phrase in phrases for w in phrase} | set(STOPWORDS) | TIME_WORDS | (extra_words or set())
         return cls(phrases, words, max(len(p) for p in phrases), dimension_phrases)
 
     def correct(self, tokens: list[str]) -> list[str]:
-        """Each unknown word of 4+ letters replaced by the closest known word, when close enough."""
+        """Each unknown word of 4+ letters replaced by the closest known word, when close enough.
+
+        A plural or singular of a known word is that word ("a100s", "token"); swapped letters
+        are a typo ("retyr" -> "retry"); ordinary English words are left alone.
+        """
         fixed = []
         for token in tokens:
-            if token in self.words or len(token) < 4 or any(ch.isdigit() for ch in token):
+            if token in self.words or token in COMMON_WORDS or len(token) < 3:
                 fixed.append(token)
                 continue
-            close = difflib.get_close_matches(token, self.words, n=1, cutoff=0.8)
+            if len(token) >= 4 and token.endswith("s") and token[:-1] in self.words:
+                fixed.append(token[:-1])
+                continue
+            if len(token) >= 4 and token + "s" in self.words:
+                fixed.append(token + "s")
+                continue
+            if len(token) < 4 or any(ch.isdigit() for ch in token):
+                fixed.append(token)
+                continue
+            swapped = [w for w in self._by_letters.get("".join(sorted(token)), ()) if len(w) == len(token)]
+            if swapped:
+                fixed.append(swapped[0])
+                continue
+            close = difflib.get_close_matches(token, self.words, n=1, cutoff=0.75)
             fixed.append(close[0] if close else token)
         return fixed
+
+    @property
+    def _by_letters(self) -> dict[str, tuple[str, ...]]:
+        if not hasattr(self, "_letters"):
+            letters: dict[str, list[str]] = {}
+            for word in self.words:
+                if len(word) >= 4:
+                    letters.setdefault("".join(sorted(word)), []).append(word)
+            self._letters = {key: tuple(sorted(words)) for key, words in letters.items()}
+        return self._letters
 
     def find_phrases(self, tokens: list[str], taken: set[int]) -> list[PhraseMatch]:
         """Longest-first, non-overlapping phrase matches."""
