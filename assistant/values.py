@@ -21,6 +21,14 @@ from assistant.semantic import SemanticModel
 from assistant.vocabulary import STOPWORDS
 
 MAX_VALUES_PER_COLUMN = 5000
+# What people call cloud services; used only when the full name is in the data.
+ACRONYMS = {
+    "ec2": "Amazon Elastic Compute Cloud", "s3": "Amazon Simple Storage Service", "eks": "Amazon Elastic Kubernetes Service",
+    "rds": "Amazon Relational Database Service", "vpc": "Amazon Virtual Private Cloud", "ecs": "Amazon Elastic Container Service",
+    "ebs": "Amazon Elastic Block Store", "gke": "Google Kubernetes Engine", "gcs": "Cloud Storage", "gce": "Compute Engine",
+    "aks": "Azure Kubernetes Service", "bq": "BigQuery", "elasticache": "Amazon ElastiCache",
+}
+
 # Ids are matched only when written in full, never by one of their words ("projects", "endpoints").
 EXACT_ONLY = frozenset({"resource", "sku", "user"})
 SEPARATORS = re.compile(r"[^a-z0-9]+")
@@ -89,8 +97,11 @@ class ValueIndex:
             for dimension, values in self.values.items():
                 for value in values:
                     parts = value_tokens(value)
-                    if parts:
-                        by_prefix.setdefault(parts[0][:3], []).append((dimension, value, parts))
+                    for key in {part[:3] for part in parts[:1] + parts[1:] if len(part) >= 2}:
+                        by_prefix.setdefault(key, []).append((dimension, value, parts))
+                    for acronym, name in ACRONYMS.items():
+                        if name == value:
+                            by_prefix.setdefault(acronym[:3], []).append((dimension, value, (acronym,)))
             self._by_prefix = by_prefix
             self._by_word = {}
             for entries in by_prefix.values():

@@ -72,6 +72,7 @@ COMMON_WORDS = frozenset(
     re resend resent demand list sent slow slower slowest fast faster fastest quick quicker quickest
     busiest busier heaviest heavier lightest biggest bigger smaller largest larger longest longer shorter shortest
     worst worse best better top bottom rising falling growing shrinking trending jumped spiked dropped
+    burned burnt consumed plane planes plan plans control
     """.split()
 )
 
@@ -142,7 +143,9 @@ class Vocabulary:
                 for synonym in synonyms:
                     phrases.setdefault(tuple(tokenize(synonym)), (kind, name))
         words = {w for phrase in phrases for w in phrase} | set(STOPWORDS) | TIME_WORDS | (extra_words or set())
-        return cls(phrases, words, max(len(p) for p in phrases), dimension_phrases)
+        vocabulary = cls(phrases, words, max(len(p) for p in phrases), dimension_phrases)
+        vocabulary.model_words = words - (extra_words or set()) | {w for phrase in phrases for w in phrase}
+        return vocabulary
 
     def correct(self, tokens: list[str]) -> list[str]:
         """Each unknown word of 4+ letters replaced by the closest known word, when close enough.
@@ -168,9 +171,16 @@ class Vocabulary:
             if swapped:
                 fixed.append(swapped[0])
                 continue
-            close = difflib.get_close_matches(token, self.words, n=1, cutoff=0.75)
+            close = difflib.get_close_matches(token, self.targets, n=1, cutoff=0.75)
             fixed.append(close[0] if close else token)
         return fixed
+
+    @property
+    def targets(self) -> set[str]:
+        """Words a typo may be corrected into: the model's words, and only longer words of values."""
+        if not hasattr(self, "_targets"):
+            self._targets = {w for w in self.words if w in self.model_words or len(w) >= 7}
+        return self._targets
 
     @property
     def _by_letters(self) -> dict[str, tuple[str, ...]]:
