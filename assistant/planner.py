@@ -24,6 +24,10 @@ NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20,
 }
+UNSUPPORTED = re.compile(
+    r"\b(carbon|co2|emissions?|footprint|revenue|profit|margin|margins|headcount|salar(?:y|ies)|payroll|churn|"
+    r"cpu|memory usage|ram|disk usage|bandwidth usage|stock price|customers? satisfaction|nps)\b"
+)
 NOT_A_QUESTION = re.compile(r"^\s*(please\s+)?(write|compose|draft|sing|translate|summari[sz]e this|tell me a (?:joke|story)|generate a|create a (?:poem|story|song))\b")
 SQL_COMMAND = re.compile(
     r"^\s*(select\b.*\bfrom\b|with\s+\w+\s+as\s*\(|insert\s+into|update\s+\w+\s+set|delete\s+from|"
@@ -50,10 +54,10 @@ ASCENDING = re.compile(r"\b(bottom|least|lowest|smallest|cheapest|fewest)\b")
 COMPARE = re.compile(r"\b(vs|versus|compared?|comparison|against|than)\b")
 TOP_N = re.compile(
     r"\b(?:top|bottom|first|largest|biggest|highest|lowest)\s+(\d+|" + "|".join(NUMBER_WORDS) + r")\b"
-    r"|^\s*(?:the\s+)?(\d+|" + "|".join(NUMBER_WORDS) + r")\s+(?:most|least|largest|biggest|highest|lowest|cheapest|priciest|slowest|fastest)\b"
+    r"|\b(\d+|" + "|".join(NUMBER_WORDS) + r")\s+(?:most|least|largest|biggest|highest|lowest|cheapest|priciest|slowest|fastest)\b"
 )
 FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|same|now|instead|only|just|but|then|also|break it down|split it|as a|show it|and what about)\b")
-MONEY_WORDS = re.compile(r"\b(how much|cost|costs|costing|spend|spent|spending|pay|paid|charged|expensive|bill)\b")
+MONEY_WORDS = re.compile(r"\b(how much|cost|costs|costing|spend|spends|spent|spending|pay|paid|paying|charged|expensive|bill|sunk|invested|money)\b")
 NEGATION = re.compile(r"\b(excluding|except|without|not|other than|apart from)\b")
 BY_WORDS = ("by", "per", "each", "across", "which", "what", "top", "for each", "every", "between")
 TIE_ORDER = (
@@ -102,6 +106,13 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
             similar_questions(text),
         )
     text = " ".join(planner.vocabulary.correct(_split_english(tokenize(text), planner)))
+    unsupported = UNSUPPORTED.search(text)
+    if unsupported:
+        return Clarification(
+            "not_supported",
+            f"I have no data on {unsupported.group(0)}: the warehouse holds cloud billing, LLM requests, GPU hours, prices and budgets.",
+            similar_questions(text),
+        )
     time = find_time_window(text, context.as_of)
     rest = text
     if time is not None:
@@ -119,14 +130,17 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
         before = tokens[match.span[0] - 1] if match.span[0] > 0 else ""
         before_number = match.span[0] > 1 and tokens[match.span[0] - 2] in ("top", "bottom") and (before.isdigit() or before in NUMBER_WORDS)
         phrase = tuple(tokens[match.span[0] : match.span[1]])
-        if match.kind == "metric" and (before in BY_WORDS or before_number) and phrase in planner.vocabulary.dimension_phrases:
+        ranked = before in ("expensive", "costly", "biggest", "largest", "heaviest", "busiest", "active")
+        if match.kind == "metric" and (before in BY_WORDS or before_number or ranked) and phrase in planner.vocabulary.dimension_phrases:
             dimensions.append(planner.vocabulary.dimension_phrases[phrase])
         elif match.kind == "metric" and match.name not in metrics:
             metrics.append(match.name)
         elif match.kind == "dimension" and match.name not in dimensions:
             dimensions.append(match.name)
         elif match.kind == "grain":
-            grain = match.name
+            trendish = phrase in (("trend",), ("trends",), ("over", "time"), ("timeline",))
+            if not (trendish and grain is not None):
+                grain = match.name
 
     metrics = _money_on_usage(metrics, planner.model)
     metrics = _most_specific(metrics, tokens, text)
@@ -145,6 +159,9 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
             similar_questions(text),
         )
     dimensions = _breakdowns(dimensions, phrases, filters, tokens)
+    across_all = re.search(r"\bacross (all|every)\b", text)
+    if across_all:  # "invoiced across all of our providers" is one total
+        dimensions = [d for d in dimensions if not any(m.kind == "dimension" and m.name == d and m.span[0] > 0 for m in phrases)] if not re.search(r"\b(by|per|each)\b", text) else dimensions
     metric_starts = {m.span[0] for m in phrases if m.kind == "metric"}
     def describes_metric(dimension: str) -> bool:  # "LLM cost per user": the dimension word is an adjective
         spans = [m.span for m in phrases if m.kind == "dimension" and m.name == dimension]
@@ -276,7 +293,7 @@ def _limit(text: str, intent: str) -> tuple[int | None, bool]:
         word = match.group(1) or match.group(2)
         return (int(word) if word.isdigit() else NUMBER_WORDS[word]), ascending
     if intent == "ranking":
-        singular = re.search(r"\b(which|what) ([a-z][a-z ]*?) (cost|costs|spent|spends|used|uses|had|has|made|makes|sent|sends|is|was|gave|gives|did|does|drove|drives|burned|burns|ran|runs|saw|sees|got|gets)\b", text)
+        singular = re.search(r"\b(which|what) ([a-z][a-z ]*?) (cost|costs|spent|spends|spend|used|uses|use|had|has|made|makes|sent|sends|is|was|gave|gives|did|does|drove|drives|burned|burns|ran|runs|saw|sees|got|gets)\b", text)
         if singular and not singular.group(2).split()[-1].endswith("s"):
             return 1, ascending
         singular = re.search(r"\b(which|what) (\w+) (had|has|was|is) the\b", text)
@@ -333,6 +350,8 @@ def _most_specific(metrics: list[str], tokens, text: str) -> list[str]:
             return specific[:1]
     if PER_CALL.search(text) and MONEY_WORDS.search(text) and set(metrics) <= {"cost", "inference_cost", "requests"}:
         return ["cost_per_request"]
+    if re.search(r"\bper (user|customer)\b", text) and MONEY_WORDS.search(text) and set(metrics) <= {"cost", "inference_cost", "users"}:
+        return ["cost_per_user"]
     return metrics
 
 
@@ -411,7 +430,11 @@ def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named
     model = planner.model
     words = planner.vocabulary.words - {t for d in planner.values.values.values() for v in d for t in _split(v)}
     candidates = planner.values.find_exact_names(tokens) + planner.values.find(tokens, taken, words | STOPWORDS)
-    candidates.sort(key=lambda m: (-m.quality, -(m.span[1] - m.span[0]), m.span[0]))
+
+    def beside_named(m) -> bool:  # "prod cluster": a cluster value, not the environment prod
+        return any(name == m.dimension and (span[1] == m.span[0] or span[0] == m.span[1]) for span, name in named_dimensions.items())
+
+    candidates.sort(key=lambda m: (-(3 if beside_named(m) else m.quality), -(m.span[1] - m.span[0]), m.span[0]))
     for readings in best_matches(candidates):
         if tables:  # a value in a dimension the metric's table has beats the same words elsewhere
             usable = [m for m in readings if tables & set(planner.values.tables_of(m.dimension, m.value))]
@@ -423,7 +446,7 @@ def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named
         readings = beside or readings
         by_value: dict[str, list] = {}
         for m in readings:
-            by_value.setdefault(m.value, []).append(m)
+            by_value.setdefault(m.value.lower(), []).append(m)
         if len(by_value) == 1:  # one value in several dimensions: people mean teams before accounts
             readings = sorted(readings, key=lambda m: TIE_ORDER.index(m.dimension) if m.dimension in TIE_ORDER else 99)[:1]
         distinct = {(m.dimension, m.value) for m in readings}

@@ -27,6 +27,7 @@ ACRONYMS = {
     "rds": "Amazon Relational Database Service", "vpc": "Amazon Virtual Private Cloud", "ecs": "Amazon Elastic Container Service",
     "ebs": "Amazon Elastic Block Store", "gke": "Google Kubernetes Engine", "gcs": "Cloud Storage", "gce": "Compute Engine",
     "aks": "Azure Kubernetes Service", "bq": "BigQuery", "elasticache": "Amazon ElastiCache",
+    "production": "prod", "development": "dev", "stage": "staging",
 }
 
 # Ids are matched only when written in full, never by one of their words ("projects", "endpoints").
@@ -174,6 +175,8 @@ def _quality(window: list[str], parts: tuple[str, ...], joined: str) -> int:
         return 2  # "gemini flash" is gemini-2.0-flash
     elif 2 <= len(window) < len(parts) and tuple(window) == parts[-len(window):]:
         return 2  # "4o-mini" is gpt-4o-mini
+    elif len(window) >= 2 and len(parts) >= 2 and any(text == "".join(parts[i:]) for i in range(1, len(parts))):
+        return 2  # "cloud watch" is Amazon CloudWatch
     if len(window) != len(parts):
         return 0
     for word, part in zip(window, parts):

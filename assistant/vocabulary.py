@@ -72,7 +72,8 @@ COMMON_WORDS = frozenset(
     re resend resent demand list sent slow slower slowest fast faster fastest quick quicker quickest
     busiest busier heaviest heavier lightest biggest bigger smaller largest larger longest longer shorter shortest
     worst worse best better top bottom rising falling growing shrinking trending jumped spiked dropped
-    burned burnt consumed plane planes plan plans control
+    burned burnt consumed plane planes plan plans control weighted based wide level related driven specific
+    sunk sink invested sitting going moved move moving production development
     """.split()
 )
 
@@ -87,6 +88,17 @@ ABBREVIATIONS = (
     (r"\bqtr\b", "quarter"),
     (r"\btoks?\s*/\s*req\b|\btokens?\s*/\s*(req|request|call)\b", "tokens per request"),
     (r"\$\s*/\s*(req|request|call)\b", "cost per request"),
+    (r"\bcost\s*/\s*(req|request|call)\b", "cost per request"),
+    (r"\bcost\s*/\s*(user|customer)\b", "cost per user"),
+    (r"\blw\b", "last week"),
+    (r"\blm\b", "last month"),
+    (r"\btw\b", "this week"),
+    (r"\beom\b", "end of month"),
+    (r"\bhrs\b", "hours"),
+    (r"\bops\b", "operations"),
+    (r"\bop\b", "operation"),
+    (r"\berrs?\b", "error"),
+    (r"\binfra\b", "infrastructure"),
     (r"\breqs\b", "requests"),
     (r"\breq\b", "request"),
     (r"\btoks\b", "tokens"),
