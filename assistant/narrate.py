@@ -113,8 +113,7 @@ def _before(plan: QueryPlan) -> str:
 
 
 def _ranking(plan, columns, rows, metric, label, where, window, truncated) -> str:
-    dimension = plan.dimensions[0]
-    name = dimension_label = plan.dimensions[0].replace("_", " ")
+    name = plan.dimensions[0].replace("_", " ")
     value_at = columns.index(plan.metric)
     ranked = [(row[0], row[value_at]) for row in rows]
     top = ranked[0]
@@ -130,7 +129,7 @@ def _ranking(plan, columns, rows, metric, label, where, window, truncated) -> st
         text += ", then " + ", ".join(others)
     text += "."
     if truncated:
-        text += f" Only the first {len(rows)} {dimension_label} values are shown."
+        text += f" Only the first {len(rows)} {name} values are shown."
     return text
 
 

@@ -16,7 +16,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from assistant.semantic import SemanticModel, load_semantic_model
+from assistant.semantic import SemanticModel, load_semantic_model  # noqa: F401 - used by the doctest
 
 TOKEN = re.compile(r"[a-z0-9][a-z0-9_.\-]*[a-z0-9]|[a-z0-9]|%")
 
