@@ -49,6 +49,15 @@ class Settings(BaseModel):
     max_rows: int = _setting("FINOPS_MAX_ROWS", 10_000, "Most rows a query returns; more are reported as truncated.")
     memory_limit: str = _setting("FINOPS_MEMORY_LIMIT", "2GB", "DuckDB memory limit for queries and ingest.")
     threads: int = _setting("FINOPS_THREADS", max(1, os.cpu_count() or 1), "DuckDB worker threads.")
+    anomaly_min_usd: float = _setting(
+        "FINOPS_ANOMALY_MIN_USD", 50.0, "Smallest daily dollar impact reported as an anomaly."
+    )
+    anomaly_min_pct: float = _setting(
+        "FINOPS_ANOMALY_MIN_PCT", 25.0, "Smallest change against the expected value, in percent, reported as an anomaly."
+    )
+    idle_gpu_util_pct: float = _setting(
+        "FINOPS_IDLE_GPU_UTIL_PCT", 20.0, "GPU utilization below which a node counts as idle for savings."
+    )
     slack_bot_token: str | None = _setting("SLACK_BOT_TOKEN", None, "Slack bot token (xoxb-...).")
     slack_signing_secret: str | None = _setting(
         "SLACK_SIGNING_SECRET", None, "Slack signing secret, for HTTP mode."
