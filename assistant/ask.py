@@ -30,7 +30,7 @@ from warehouse.info import AS_OF_TABLES
 log = logging.getLogger("finops")
 _planners: dict[tuple[int, float], tuple[Planner, date | None]] = {}
 _lock = threading.Lock()
-ANALYSIS_INTENTS = ("anomalies", "savings")
+ANALYSIS_INTENTS = ("anomalies", "savings", "forecast")
 
 
 def ask(question: str, context: AskContext) -> Answer:

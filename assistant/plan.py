@@ -15,7 +15,7 @@ from assistant.answer import Window
 
 INTENTS = (
     "total", "breakdown", "ranking", "trend", "comparison", "share", "unit_cost",
-    "why_changed", "anomalies", "budget", "savings",
+    "why_changed", "anomalies", "budget", "savings", "forecast",
 )
 GRAINS = ("hour", "day", "week", "month")
 

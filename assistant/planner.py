@@ -15,6 +15,8 @@ from datetime import date
 from assistant.answer import Window
 from assistant.plan import Clarification, Filter, QueryPlan
 from assistant.reading import (
+    ANOMALY,
+    SAVINGS_INTENT,
     BY_WORDS,
     DESTRUCTIVE,
     DRIVER_DIMENSION,
@@ -162,6 +164,8 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
             or (not metrics and not unknown_words and (dimensions or filters or time or grain or TOP_N.search(text)))
         )
     )
+    if not metrics and not follow_up and (ANOMALY.search(text) or SAVINGS_INTENT.search(text)):
+        metrics = ["cost"]  # "anything unusual?", "where are we wasting money?": every series is looked at
     if not metrics:
         if follow_up:
             metrics = list(previous.metrics)
@@ -191,6 +195,14 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
         return _edit(previous, text, time, metrics, dimensions, grain, filters, intent, context, planner)
 
     window = time.window if time else default_window(context.as_of)
+    if intent == "forecast":
+        month = find_time_window("this month", context.as_of)
+        return QueryPlan(
+            intent="forecast",
+            metrics=tuple(metrics),
+            window=month.window,
+            filters=tuple(_as_filters(filters, text)),
+        )
     if intent == "budget":
         month = find_time_window("this month", context.as_of)
         if not set(metrics) - {"budget"} and re.search(r"\bcloud\b", text):

@@ -41,6 +41,10 @@ DESTRUCTIVE = re.compile(
 )
 WHY = re.compile(r"\b(why|what caused|what drove|what drives|what made|what's behind|what is behind|how come|explain|reason|root cause|driv(?:er|ers|ing))\b")
 CHANGE = re.compile(r"\b(jump|jumped|jumps|spike|spiked|rise|rose|risen|increase|increased|grow|grew|grown|drop|dropped|fall|fell|decrease|decreased|change|changed|go up|went up|go down|went down|up|down|higher|lower)\b")
+FORECAST = re.compile(
+    r"\b(forecasts?|projected|projection|project(?:ing)? (?:our|the)|end of (?:the )?month|month[- ]end|eom|run[- ]rate|"
+    r"on track|on pace|at this pace|will (?:we|it) (?:end|land|finish|blow|exceed|go over|hit))\b"
+)
 ANOMALY = re.compile(r"\b(unusual|anomal\w*|weird|strange|odd|outliers?|unexpected|surpris\w*)\b")
 BUDGET = re.compile(r"\b(budgets?|over budget|burn|spend limit)\b")
 SAVINGS_INTENT = re.compile(r"\b(wast\w*|leak\w*|where (?:can|could) we save|save money|savings opportunit\w*|reduce (?:our )?(?:cost|spend|bill)|cut (?:our )?(?:cost|spend)|optimi[sz]\w*|recommend\w*)\b")
@@ -72,6 +76,8 @@ def read_intent(text: str, metrics, dimensions, grain, time, model) -> str:
         return "why_changed"
     if "budget" in metrics or BUDGET.search(text):
         return "budget"
+    if FORECAST.search(text):
+        return "forecast"
     if SAVINGS_INTENT.search(text) and set(metrics) <= {"cost"}:
         return "savings"
     if SHARE.search(text) and model.metrics[metrics[0]].unit != "ratio":
