@@ -339,22 +339,28 @@ def evaluate(
 
 @app.command()
 @_guarded
-def ui(port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501) -> None:
+def ui(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "localhost",
+) -> None:
     """Open the Streamlit chat page."""
     from assistant.launch import launch_ui
 
-    launch_ui(_settings(), port=port)
+    launch_ui(_settings(), port=port, host=host)
 
 
 @app.command()
 @_guarded
-def demo(port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501) -> None:
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")] = "localhost",
+) -> None:
     """Build the demo warehouse if it is missing, then open the chat page."""
     from assistant.launch import ensure_demo_warehouse, launch_ui
 
     settings = _settings()
     ensure_demo_warehouse(settings, echo=typer.echo)
-    launch_ui(settings, port=port)
+    launch_ui(settings, port=port, host=host)
 
 
 def _parse_date(text: str, flag: str) -> date:

@@ -46,7 +46,7 @@ def app_path() -> Path:
     return Path(__file__).resolve().parent.parent / "ui" / "app.py"
 
 
-def launch_ui(settings: Settings, port: int = 8501) -> None:
+def launch_ui(settings: Settings, port: int = 8501, host: str = "localhost") -> None:
     """Run `streamlit run ui/app.py` in the foreground, with our settings in its environment."""
     path = app_path()
     if not path.is_file():
@@ -55,11 +55,12 @@ def launch_ui(settings: Settings, port: int = 8501) -> None:
     command = [
         sys.executable, "-m", "streamlit", "run", str(path),
         "--server.port", str(port),
+        "--server.address", host,
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "viewer",
     ]
-    print(f"Open http://localhost:{port} in your browser (Ctrl+C to stop).", flush=True)
+    print(f"Open http://{'localhost' if host in ('0.0.0.0', '::') else host}:{port} in your browser (Ctrl+C to stop).", flush=True)
     try:
         subprocess.run(command, env=env, check=False)
     except KeyboardInterrupt:

@@ -36,7 +36,7 @@ def running_ui(home: Path, timeout_s: float = 60.0):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FINOPS_", "OPENAI_"))}
     env["FINOPS_HOME"] = str(home)
     process = subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli", "ui", "--port", str(port)],
+        [sys.executable, "-m", "assistant.cli", "ui", "--port", str(port), "--host", "127.0.0.1"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
