@@ -130,7 +130,7 @@ def project(values: list[float], month_start: date, days_in_month: int, method: 
         for day, value in zip(days, values):
             by_weekday.setdefault(day.weekday(), []).append(value)
         means = {wd: sum(v) / len(v) for wd, v in by_weekday.items()}
-        remaining = [mean for day in days[elapsed:]]
+        remaining = [means.get(day.weekday(), mean) for day in days[elapsed:]]
         residuals = [value - means[day.weekday()] for day, value in zip(days, values)]
         dof = elapsed - len(means)
         sigma = math.sqrt(sum(r * r for r in residuals) / dof) if dof >= 2 else _stdev(values)

@@ -329,11 +329,15 @@ def narrate_savings(savings: list[Saving]) -> str:
     if not savings:
         return "No savings found: no routing, caching, retry, idle GPU or unit-cost leak above $0.01 a month."
     total = sum(s.monthly_usd for s in kept)
-    lines = [f"**About {money(total, compact=True)} per month** could be saved across {len(kept)} findings "
-             f"(estimated from the window's spend; findings can overlap)."]
+    head = (
+        f"**About {money(total, compact=True)} per month** could be saved across {len(kept)} findings "
+        f"(estimated from the window's spend; findings can overlap)."
+        if kept else "**No savings found** above $0.01 a month."
+    )
     if untagged:
-        lines[0] += (f" A further {money(sum(s.monthly_usd for s in untagged), compact=True)} per month "
-                     f"of cloud spend has no team tag.")
+        head += (f" A further {money(sum(s.monthly_usd for s in untagged), compact=True)} per month "
+                 f"of cloud spend has no team tag.")
+    lines = [head]
     for s in kept + untagged:
         where = f"{s.dimension} {s.value}" if s.value is not None else f"{s.dimension} (none)"
         lines.append(f"- {KIND_LABELS.get(s.kind, s.kind)}, {where}: {money(s.monthly_usd, compact=True)}/month. "
