@@ -12,6 +12,7 @@ import time
 import uuid
 from datetime import date, timedelta
 
+from assistant import insights
 from assistant.answer import Answer, AnswerError, AskContext
 from assistant.budgets import narrate_budgets, render_budget_query
 from assistant.charts import chart_for
@@ -30,7 +31,7 @@ from warehouse.info import AS_OF_TABLES
 log = logging.getLogger("finops")
 _planners: dict[tuple[int, float], tuple[Planner, date | None]] = {}
 _lock = threading.Lock()
-ANALYSIS_INTENTS = ("anomalies", "savings", "forecast")
+ANALYSIS_INTENTS = ("anomalies",)
 
 
 def ask(question: str, context: AskContext) -> Answer:
@@ -97,13 +98,16 @@ def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
     result = planner.plan(question, PlannerContext(as_of=as_of, previous=previous))
     if isinstance(result, Clarification):
         return Answer(question, "none", suggestions=list(result.suggestions), error=AnswerError(result.kind, result.message))
+    if result.intent == "savings":
+        return insights.answer_savings(question, result, context, executor, as_of)
+    if result.intent == "forecast":
+        return insights.answer_forecast(question, result, context, executor, as_of)
     if result.intent in ANALYSIS_INTENTS:
-        return Answer(
-            question, "none", window=result.window, plan=result,
-            error=AnswerError("not_supported", f"Questions about {result.intent} are not answered yet; ask for a figure, a breakdown or a trend."),
-            suggestions=list(follow_ups(result, planner.model)),
-        )
-    return run_plan(question, result, context, executor, planner)
+        return insights.not_ready(question, result, f"Questions about {result.intent}")
+    answer = run_plan(question, result, context, executor, planner)
+    if result.intent == "budget" and answer.answered:
+        answer = insights.answer_budget_outlook(answer, result, context, executor, as_of)
+    return answer
 
 
 def explain(question: str, context: AskContext, dialect: str = "duckdb") -> tuple[QueryPlan | Clarification, str | None]:

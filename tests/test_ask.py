@@ -102,3 +102,24 @@ def test_bad_flags_are_refused(warehouse_settings):
     assert finops("ask", "--route", "magic", "cost", home=warehouse_settings.home).returncode == 2
     assert finops("ask", "--as-of", "soon", "cost", home=warehouse_settings.home).returncode == 2
     assert finops("ask", "--scope", "planet=mars", "cost", home=warehouse_settings.home).returncode == 2
+
+
+def test_savings_question_lists_the_idle_node(executor, warehouse_settings):
+    answer = ask("where are we wasting money?", AskContext(settings=warehouse_settings, executor=executor))
+    assert answer.route == "planner", answer.error
+    rows = [dict(zip(answer.columns, row)) for row in answer.rows]
+    node = next(r for r in rows if r["value"] == "node-2")
+    # node-2: 48 unallocated hours at $40/h and 5% utilization, over the 30-day window -> per 30 days
+    assert node["kind"] == "unallocated_gpu"
+    assert node["monthly_usd"] == pytest.approx(48 * 40 * 0.95, rel=1e-6)
+    assert "per month" in answer.text
+
+
+def test_forecast_question_projects_the_month(executor, warehouse_settings):
+    answer = ask("projected inference cost at end of month", AskContext(settings=warehouse_settings, executor=executor))
+    assert answer.route == "planner", answer.error
+    row = dict(zip(answer.columns, answer.rows[0]))
+    assert row["metric"] == "inference_cost"
+    assert row["low"] <= row["projected_total"] <= row["high"]
+    assert row["projected_total"] >= row["spent_so_far"] > 0
+    assert "Method:" in answer.text

@@ -1,0 +1,84 @@
+"""Answers from the analysis: savings, forecasts, budget outlooks, anomalies and cost drivers.
+
+`ask()` routes a plan here by its intent; each function returns the `Answer`
+(text first, then the table, chart where one helps, and the analysis lists the
+Answer contract names: `drivers`, `anomalies`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from assistant.answer import Answer, AnswerError
+from assistant.plan import QueryPlan
+
+SPEND_METRICS = {"cost", "inference_cost", "gpu_cost", "billed_cost", "list_cost", "retry_cost", "idle_gpu_cost"}
+
+
+def answer_savings(question: str, plan: QueryPlan, context, executor, as_of) -> Answer:
+    from assistant.savings import find_savings, narrate_savings, savings_table
+
+    savings = find_savings(executor, context.settings, as_of=as_of, scope=context.scope)
+    columns, rows = savings_table(savings)
+    return Answer(
+        question, "planner", text=narrate_savings(savings), window=plan.window, columns=tuple(columns),
+        rows=[tuple(r) for r in rows], plan=plan, chart=_bars(columns, rows, "value", "monthly_usd", "Estimated saving per month"),
+        suggestions=["Idle GPU cost by deployment last week", "Retry cost by feature last 30 days", "Are we over budget this month?"],
+    )
+
+
+def answer_forecast(question: str, plan: QueryPlan, context, executor, as_of) -> Answer:
+    from assistant.forecast import FORECAST_METRICS, forecast_month, narrate_forecast
+
+    metric = plan.metric if plan.metric in FORECAST_METRICS else "cost"
+    forecast = forecast_month(executor, context.settings, metric, as_of=as_of, scope=context.scope, filters=plan.filters)
+    columns = ("metric", "month_start", "spent_so_far", "projected_total", "low", "high", "method")
+    row = (metric, forecast.month_start, forecast.spent_so_far, forecast.projected_total, forecast.low, forecast.high, forecast.method)
+    return Answer(
+        question, "planner", text=narrate_forecast(forecast), window=plan.window, columns=columns, rows=[row], plan=plan,
+        suggestions=["Are we over budget this month?", f"Daily {metric.replace('_', ' ')} this month"],
+    )
+
+
+def answer_budget_outlook(answer: Answer, plan: QueryPlan, context, executor, as_of) -> Answer:
+    """The budget table as it is, with the month-end outlook and run-out dates added to the text."""
+    from assistant.forecast import budget_outlook, narrate_outlook
+
+    if plan.window.label not in ("this month", "month to date"):
+        return answer
+    outlooks = budget_outlook(executor, context.settings, as_of=as_of, scope=context.scope)
+    keep = {(o.metric, o.scope, o.scope_value) for o in outlooks}
+    at = {name: i for i, name in enumerate(answer.columns)}
+    shown = {(r[at["metric"]], r[at["scope"]], r[at["scope_value"]]) for r in answer.rows} if "metric" in at else keep
+    relevant = [o for o in outlooks if (o.metric, o.scope, o.scope_value) in shown]
+    if not relevant:
+        return answer
+    return replace(answer, text=answer.text + "\n\n" + narrate_outlook(relevant))
+
+
+def _bars(columns, rows, category: str, value: str, title: str) -> dict | None:
+    from assistant.charts import SCHEMA
+    from assistant.jsonable import jsonable
+
+    if not rows or category not in columns or value not in columns:
+        return None
+    data = [dict(zip(columns, jsonable(list(r)))) for r in rows]
+    for item in data:
+        item[category] = item[category] or "(none)"
+    return {
+        "$schema": SCHEMA, "title": title, "width": "container", "height": max(120, len(data) * 24),
+        "data": {"values": data[:25]}, "mark": {"type": "bar", "tooltip": True, "color": "#2e86ab"},
+        "encoding": {
+            "y": {"field": category, "type": "nominal", "sort": "-x", "title": None, "axis": {"labelLimit": 220}},
+            "x": {"field": value, "type": "quantitative", "title": "USD per month", "axis": {"format": "$,.2~s"}},
+            "tooltip": [{"field": category, "type": "nominal"}, {"field": "kind", "type": "nominal"},
+                        {"field": value, "type": "quantitative", "format": "$,.2f"}],
+        },
+    }
+
+
+def not_ready(question: str, plan: QueryPlan, what: str) -> Answer:
+    return Answer(
+        question, "none", window=plan.window, plan=plan,
+        error=AnswerError("not_supported", f"{what} are not answered yet; ask for a figure, a breakdown or a trend."),
+    )
