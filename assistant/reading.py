@@ -42,7 +42,7 @@ DESTRUCTIVE = re.compile(
 WHY = re.compile(r"\b(why|what caused|what drove|what drives|what made|what's behind|what is behind|how come|explain|reason|root cause|driv(?:er|ers|ing))\b")
 CHANGE = re.compile(r"\b(jump|jumped|jumps|spike|spiked|rise|rose|risen|increase|increased|grow|grew|grown|drop|dropped|fall|fell|decrease|decreased|change|changed|go up|went up|go down|went down|up|down|higher|lower)\b")
 FORECAST = re.compile(
-    r"\b(forecasts?|projected|projection|project(?:ing)? (?:our|the)|end of (?:the )?month|month[- ]end|eom|run[- ]rate|"
+    r"\b(forecasts?|projected|projection|project(?:ing)? (?:our|the)|end of (?:the |this )?month|month[- ]end|eom|run[- ]rate|"
     r"on track|on pace|at this pace|will (?:we|it) (?:end|land|finish|blow|exceed|go over|hit))\b"
 )
 ANOMALY = re.compile(r"\b(unusual|anomal\w*|weird|strange|odd|outliers?|unexpected|surpris\w*)\b")

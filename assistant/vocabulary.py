@@ -74,6 +74,7 @@ COMMON_WORDS = frozenset(
     worst worse best better top bottom rising falling growing shrinking trending jumped spiked dropped
     burned burnt consumed plane planes plan plans control weighted based wide level related driven specific
     sunk sink invested sitting going moved move moving production development
+    projected projection projections projecting forecast forecasts forecasting predicted prediction expected
     """.split()
 )
 
