@@ -35,13 +35,14 @@ p*q; charges without a quantity (tax, credits) are **fees_and_credits**. GPU cos
 **used_capacity** per cluster and deployment.
 
 >>> [round(x, 6) for x in lmdi((100.0, 2.0), (200.0, 2.0))]
-[400.0, 0.0]
+[200.0, 0.0]
 >>> [round(x, 6) for x in lmdi((0.0, 5.0), (1.0, 5.0))]
 [5.0, 0.0]
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ import sqlglot
 from sqlglot import exp
 
 from assistant.answer import Window
-from assistant.narrate import money
+from assistant.narrate import _when_said, money
 from assistant.render import _between, _only_when, dimension_filter
 from assistant.semantic import load_semantic_model
 from assistant.timewords import previous_window
@@ -205,16 +206,26 @@ def _windows(window: Window, column: str) -> tuple[exp.Expression, exp.Expressio
     return _between(time, window.compare_start, window.compare_end), _between(time, window.start, window.end)
 
 
-def _cells_query(table: str, keys: dict[str, str], measures: dict[str, str], source: exp.Expression,
+@functools.lru_cache(maxsize=64)
+def _template(sql: str) -> exp.Expression:
+    return sqlglot.parse_one(sql, read="duckdb")
+
+
+def _parsed(sql: str) -> exp.Expression:
+    """A constant SQL fragment, parsed once."""
+    return _template(sql).copy()
+
+
+def _cells_query(keys: dict[str, str], measures: dict[str, str], source: exp.Expression,
                  window: Window, time_column: str, extra: dict[str, str] | None = None) -> exp.Select:
     """One row per cell: `measures` once per window (name_0 before, name_1 after), in one pass."""
     conditions = _windows(window, time_column)
-    columns = [exp.alias_(sqlglot.parse_one(sql, read="duckdb"), name) for name, sql in keys.items()]
-    columns += [exp.alias_(sqlglot.parse_one(sql, read="duckdb"), name) for name, sql in (extra or {}).items()]
+    columns = [exp.alias_(_parsed(sql), name) for name, sql in keys.items()]
+    columns += [exp.alias_(_parsed(sql), name) for name, sql in (extra or {}).items()]
     for name, sql in measures.items():
-        aggregate = sqlglot.parse_one(sql, read="duckdb")
+        aggregate = _parsed(sql)
         columns += [exp.alias_(_only_when(aggregate, c), f"{name}_{i}") for i, c in enumerate(conditions)]
-    groups = [sqlglot.parse_one(sql, read="duckdb") for sql in keys.values()]
+    groups = [_parsed(sql) for sql in keys.values()]
     return exp.select(*columns).from_(source).group_by(*groups)
 
 
@@ -252,8 +263,7 @@ _CELL = {"team": "team", "feature": "feature", "provider": "provider", "model": 
 def _inference_cells(executor, window, settings, scope, filters, model) -> list[dict]:
     requests = sqlglot.parse_one(_REQUESTS, read="duckdb").where(_where("llm_requests", window, filters, model))
     priced = sqlglot.parse_one(_PRICED, read="duckdb")
-    query = _cells_query("llm_requests", _CELL, _REQUEST_MEASURES, exp.to_table("priced"), window, "ts",
-                         extra={"tier": "MAX(tier)"})
+    query = _cells_query(_CELL, _REQUEST_MEASURES, exp.to_table("priced"), window, "ts", extra={"tier": "MAX(tier)"})
     query = query.with_("r", as_=requests).with_("priced", as_=priced)
     cells = []
     for row in _run(executor, query, settings, scope):
@@ -342,7 +352,8 @@ def _inference(executor, window, settings, scope, filters, model):
 
     def describe(dimension: str, value: str, factor: str, _parts) -> str:
         chosen = [c for c in cells if _name(c["keys"][dimension]) == value]
-        a = _sum_cells(chosen)[0], _sum_cells(chosen)[1]
+        summed = _sum_cells(chosen)
+        a = summed[0], summed[1]
         share = [a[i]["requests"] / requests[i] if requests[i] else 0.0 for i in (0, 1)]
         move = _model_move(chosen) if dimension != "model" else None
         return _inference_words(factor, a, share, move, days.get(value) if dimension == "feature" else None)
@@ -352,7 +363,7 @@ def _inference(executor, window, settings, scope, filters, model):
 
 
 def _model_move(cells: list[dict]) -> tuple | None:
-    """(from model, to model, from tier, to tier) when 20+ points of requests moved between two models."""
+    """(from model, to model, their tiers, the new model's share before and after) when 20+ points of requests moved."""
     shares = defaultdict(lambda: [0.0, 0.0])
     tiers = {}
     for i in (0, 1):
@@ -435,13 +446,11 @@ _GPU_MEASURES = {"cost": "SUM(COALESCE(cost_usd, 0))", "gpu_hours": "SUM(COALESC
                  "idle": "SUM(COALESCE(cost_usd * (1 - gpu_util_pct / 100), 0))"}
 
 
-def _plain_cells(executor, table, keys, measures, window, settings, scope, filters, model) -> list[dict]:
-    time_column = model.time_column(table)
-    query = _cells_query(table, keys, measures, exp.to_table(table), window, time_column)
-    query = query.where(_where(table, window, filters, model))
-    rows = _run(executor, query, settings, scope)
-    return [{"keys": {k: row[k] for k in keys}} | {i: {m: float(row[f"{m}_{i}"] or 0) for m in measures} for i in (0, 1)}
-            for row in rows]
+def _plain_cells(executor, table, keys, measures, window, settings, scope, filters, model, labels=None) -> list[dict]:
+    query = _cells_query(keys, measures, exp.to_table(table), window, model.time_column(table), labels)
+    rows = _run(executor, query.where(_where(table, window, filters, model)), settings, scope)
+    return [{"keys": {k: row[k] for k in keys}, "labels": {k: row[k] for k in labels or {}}}
+            | {i: {m: float(row[f"{m}_{i}"] or 0) for m in measures} for i in (0, 1)} for row in rows]
 
 
 def _billing_parts(cell: dict) -> list[_Part]:
@@ -461,17 +470,19 @@ def _billing_parts(cell: dict) -> list[_Part]:
 
 
 def _billing(executor, window, settings, scope, filters, model):
-    cells = _plain_cells(executor, "billing", _BILLING_CELL, _BILLING_MEASURES, window, settings, scope, filters, model)
+    labels = {"meter": "MAX(SkuMeter)"} if "SkuMeter" in executor.schema().get("billing", {}) else {}
+    cells = _plain_cells(executor, "billing", _BILLING_CELL, _BILLING_MEASURES, window, settings, scope, filters, model, labels)
     parts = [p for c in cells for p in _billing_parts(c)]
 
     def describe(dimension: str, value: str, factor: str, own: list[_Part]) -> str:
         top = max((p for p in own if p.factor == factor), key=lambda p: abs(p.usd))
         cell = next(c for c in cells if c["keys"] == top.keys)
         (c0, q0), (c1, q1) = ((cell[i]["cost"], cell[i]["quantity"]) for i in (0, 1))
-        name, unit = cell["keys"]["sku"] or cell["keys"]["service"] or NO_VALUE, cell["keys"]["unit"] or "unit"
+        name = cell["labels"].get("meter") or cell["keys"]["sku"] or cell["keys"]["category"] or NO_VALUE
+        unit = cell["keys"]["unit"] or "unit"
         if factor == "usage_quantity":
             return f"{name}: usage {_relative(q0, q1, 'more', 'less')} ({_count(q0)} -> {_count(q1)} {unit})"
-        if factor == "price":
+        if factor == "price" and q0 and q1:
             return f"{name}: unit price ${c0 / q0:,.4g} -> ${c1 / q1:,.4g} per {unit}"
         return f"{name}: {money(c0)} -> {money(c1)}"
 
@@ -491,6 +502,10 @@ def _gpu(executor, window, settings, scope, filters, model):
         a = _sum_cells([c for c in cells if _name(c["keys"][dimension], dimension) == value])
         used = [(a[i]["cost"] - a[i]["idle"]) / a[i]["cost"] * 100 if a[i]["cost"] else 0.0 for i in (0, 1)]
         hours = f"GPU hours {_count(a[0]['gpu_hours'])} -> {_count(a[1]['gpu_hours'])}"
+        if not a[0]["cost"] or not a[1]["cost"]:
+            i = 1 if a[1]["cost"] else 0
+            return (f"{'new' if i else 'gone'}: {_count(a[i]['gpu_hours'])} GPU hours, idle cost {money(a[i]['idle'])}, "
+                    f"utilization {used[i]:.0f}%")
         if factor == "idle_capacity":
             return (f"idle cost {money(a[0]['idle'])} -> {money(a[1]['idle'])}, "
                     f"utilization {used[0]:.0f}% -> {used[1]:.0f}%, {hours}")
@@ -517,7 +532,8 @@ def decompose(executor, metric: str, window: Window, *, settings, scope=None, fi
     by_factor = defaultdict(float)
     for p in parts:
         by_factor[p.factor] += p.usd
-    factors = tuple(sorted((FactorImpact(f, v) for f, v in by_factor.items() if v), key=lambda f: -abs(f.impact_usd)))
+    factors = tuple(sorted((FactorImpact(f, v) for f, v in by_factor.items() if abs(v) > 1e-9),
+                           key=lambda f: -abs(f.impact_usd)))
     drivers = []
     for dimension in DIMENSIONS[metric]:
         grouped = defaultdict(list)
@@ -528,13 +544,13 @@ def decompose(executor, metric: str, window: Window, *, settings, scope=None, fi
             impacts = defaultdict(float)
             for p in own:
                 impacts[p.factor] += p.usd
-            if not any(impacts.values()):
+            if all(abs(v) < 1e-9 for v in impacts.values()):
                 continue
             total = sum(impacts.values())
             factor = _dominant(impacts, total)
             ranked.append(Driver(dimension, value, factor, total, describe(dimension, value, factor, own),
                                  tuple(FactorImpact(f, v) for f, v in sorted(impacts.items(), key=lambda kv: -abs(kv[1])))))
-        drivers += sorted(ranked, key=lambda d: (-abs(d.impact_usd), d.value))
+        drivers += sorted(ranked, key=lambda d: (-round(abs(d.impact_usd), 2), -round(abs(d.factors[0].impact_usd), 2), d.value))
     change = after - before
     return DriverReport(metric, window, before, after, change, change / before * 100 if before else None,
                         factors, tuple(drivers), info)
@@ -555,10 +571,14 @@ def narrate_drivers(report: DriverReport, top: int = 3) -> str:
         Window("the period before", w.compare_start, w.compare_end).describe()
     change = report.change_usd
     if abs(change) < 0.005:
-        return f"{label} was unchanged at {money(report.total_after)} in {w.describe()} against {then}."
+        text = f"{label} was unchanged at {money(report.total_after, compact=True)} {_when_said(w)} against {then}."
+        if report.factors:
+            text += " Within it: " + ", ".join(f"{FACTOR_WORDS.get(f.factor, f.factor)} {money(f.impact_usd, compact=True, sign=True)}"
+                                               for f in report.factors[:4]) + "."
+        return text
     pct = f" {abs(report.change_pct):.1f}%" if report.change_pct is not None else ""
     text = (f"{label} {'rose' if change > 0 else 'fell'}{pct} ({money(change, compact=True, sign=True)}) "
-            f"in {w.describe()} against {then}, to {money(report.total_after, compact=True)} "
+            f"{_when_said(w)} against {then}, to {money(report.total_after, compact=True)} "
             f"from {money(report.total_before, compact=True)}.")
     primary = [d for d in report.drivers if d.dimension == DIMENSIONS[report.metric][0]]
     shown = [d for d in primary[:top] if abs(d.impact_usd) >= 0.05 * abs(change)] or primary[:1]
