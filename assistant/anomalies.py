@@ -1,19 +1,20 @@
 """Anomalies in daily cost series, reported the way AWS Cost Anomaly Detection does.
 
 One guarded query per table reads the daily measures of every combination of
-the table's dimensions (billing: service, account, region; llm_requests:
-feature, model, team; gpu_usage: deployment, cluster). numpy adds the
-combinations up into one series per dimension value and scans every series day
-by day (`scan`): the expected value is the median of the same weekday in the
-previous four weeks, the noise the MAD of week-over-week changes, and a day is
-anomalous when it is off by a robust z of 3.5, by `anomaly_min_pct` percent
-and, for dollars, by `anomaly_min_usd`. Anomalous days are replaced by their
-expected value in the history, so a step that persists stays anomalous. Runs of
-days become spikes, level shifts, creeps, new or removed cost; a slow creep
-that no single day shows is caught by comparing the last two weeks with the
-four before them. Anomalies of one incident seen through several series (a
-feature and its model) are merged, and the combinations' excess names the
-root causes.
+its dimensions (billing usage charges: service, account, region, plus the team
+and feature tags for root causes; llm_requests: feature, model, team;
+gpu_usage: deployment, cluster). numpy adds combinations up into one series
+per dimension value and `scan`s every series day by day: expected is the median
+of the same weekday in the previous four weeks, noise the MAD of week-over-week
+changes, and a day is anomalous when it is off by a robust z of 3.5 (5 for
+requests and error rate), by `anomaly_min_pct` percent and, for dollars, by
+`anomaly_min_usd` (three days in a row may share the z). Anomalous days are
+replaced by their expected value in the history, so a step that persists stays
+anomalous. Runs of days become spikes, level shifts, creeps, new or removed
+cost; a creep too slow for any single day is caught by comparing the last two
+weeks with the four before them. Series that show one incident (a feature and
+its model; cost moving from one deployment to another) merge into one anomaly,
+and the excess of the combinations names its root causes.
 
 >>> anomalies_json([], date(2026, 11, 23))
 {'as_of': '2026-11-23', 'anomalies': []}
@@ -21,7 +22,6 @@ root causes.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -33,10 +33,10 @@ from assistant.narrate import money
 from assistant.semantic import load_semantic_model
 from warehouse.guard import validate_sql
 
-WEEKS = 4  # weeks of same-weekday history behind each expected value
-MIN_WEEKS = 2  # a day is judged once this many same weekdays precede it
+WEEKS, MIN_WEEKS = 4, 3  # same-weekday history behind an expected value; judged from 3 weeks on
 HISTORY_DAYS = 7 * WEEKS
-Z_MIN = 3.5
+Z_MIN, Z_MIN_UNPRICED = 3.5, 5.0  # robust z for dollar series, and for requests and error rate
+GAP_DAYS = 2  # runs of one series this close together are one anomaly
 CREEP_DAYS, CREEP_BASE_DAYS = 14, 28
 MAX_COMBOS = 50_000
 KINDS = ("spike", "level_shift", "creep", "new", "removed")
@@ -58,7 +58,7 @@ class Anomaly:
     end: date  # exclusive
     expected: float  # total over [start, end); for error_rate, the rate over those days
     actual: float
-    impact_usd: float
+    impact_usd: float  # for requests and error rate: the excess priced at the series' cost per request
     impact_pct: float  # of expected; 100 for new cost
     score: float  # the largest robust z of its days, capped at 100
     kind: str
@@ -67,23 +67,24 @@ class Anomaly:
 
 @dataclass(frozen=True)
 class _Source:
-    """One table's query: its dimensions, additive measures, and the metrics built on them."""
+    """One table's query: series dimensions, extra root-cause dimensions, measures and metrics."""
 
     table: str
     dimensions: tuple[str, ...]
     measures: tuple[str, ...]
     metrics: tuple[str, ...]
-    usage_only: bool = False
+    extra: tuple[str, ...] = ()
+    usage_only: bool = False  # billing: credits, purchases and tax follow calendars, not usage
 
 
 SOURCES = (
-    _Source("billing", ("service", "account", "region"), ("cost",), ("cost",), usage_only=True),
+    _Source("billing", ("service", "account", "region"), ("cost",), ("cost",), ("feature", "team"), True),
     _Source("llm_requests", ("feature", "model", "team"), ("inference_cost", "requests", "errors"),
             ("inference_cost", "requests", "error_rate")),
     _Source("gpu_usage", ("deployment", "cluster"), ("gpu_cost", "idle_gpu_cost"), ("gpu_cost", "idle_gpu_cost")),
 )
 NULL_LABELS = {("gpu_usage", "deployment"): "unallocated"}
-# metric -> (measure it is scanned on, denominator for a rate, measure its dollars come from)
+# metric -> (measure scanned, denominator making it a rate, measure its dollars come from)
 METRIC_MEASURES = {
     "cost": ("cost", None, "cost"),
     "inference_cost": ("inference_cost", None, "inference_cost"),
@@ -107,11 +108,15 @@ class Scan:
     flagged: np.ndarray
 
 
-def scan(x: np.ndarray, *, min_abs: float, min_pct: float, weights: np.ndarray | None = None) -> Scan:
+def scan(x, *, min_abs: float, min_pct: float, z_min: float = Z_MIN, weights=None) -> Scan:
     """Judge every day of every row of `x` (series x days; NaN = no data) against its weekly history.
 
-    `weights` (request counts) make `x` a rate whose noise is at least binomial;
-    without them a count-like series is floored at 1% of its expected value.
+    A day must be off by `z_min` robust z, `min_pct` percent and `min_abs`; the
+    days after it stay anomalous while off the same way by half as much. Three
+    or more days in a row off the same way by `min_pct`, `min_abs` and half of
+    `z_min` are anomalous together when their combined z reaches `z_min` (a
+    shift too small for one day to show). `weights` (request counts) make `x` a
+    rate whose noise is at least binomial.
 
     >>> week = [100, 100, 100, 100, 100, 40, 40]
     >>> s = scan(np.array([week * 4 + [100, 400, 100]], float), min_abs=50, min_pct=25)
@@ -119,134 +124,170 @@ def scan(x: np.ndarray, *, min_abs: float, min_pct: float, weights: np.ndarray |
     ([29], 100.0)
     """
     x = np.atleast_2d(np.asarray(x, dtype=float))
-    rows, days = x.shape
-    clean = x.copy()
-    expected = np.full_like(x, np.nan)
-    z = np.zeros_like(x)
-    flagged = np.zeros(x.shape, dtype=bool)
-    state = np.zeros(rows)
-    for t in range(7 * MIN_WEEKS, days):
-        lags = [t - 7 * k for k in range(1, WEEKS + 1) if t - 7 * k >= 0]
-        history = clean[:, lags]
+    clean, expected = x.copy(), np.full_like(x, np.nan)
+    z, flagged = np.zeros_like(x), np.zeros(x.shape, dtype=bool)
+    state, streak, streak_z = np.zeros(len(x)), np.zeros(len(x), dtype=int), np.zeros(len(x))
+    for t in range(7 * MIN_WEEKS, x.shape[1]):
+        history = clean[:, [t - 7 * k for k in range(1, WEEKS + 1) if t - 7 * k >= 0]]
         known = np.isfinite(history).sum(axis=1) >= MIN_WEEKS
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            e = np.where(known, np.nanmedian(np.where(known[:, None], history, 0.0), axis=1), np.nan)
+        with np.errstate(all="ignore"):
+            e = np.where(known, _median(history), np.nan)
             lo = max(7, t - HISTORY_DAYS)
             diffs = clean[:, lo:t] - clean[:, lo - 7:t - 7]
-            diffs = diffs - np.nanmedian(diffs, axis=1, keepdims=True)
-            mad = np.nan_to_num(np.nanmedian(np.abs(diffs), axis=1)) * 1.4826 / np.sqrt(2)
-            floor = 0.01 * np.abs(e)
+            mad = _median(np.abs(diffs - _median(diffs)[:, None]))
+            few = np.isfinite(diffs).sum(axis=1) < 14  # too little history to trust the MAD alone
+            floor = np.where(few, 0.05, 0.01) * np.abs(e)
             if weights is not None:
                 floor = np.maximum(floor, np.sqrt(np.clip(e * (1 - e), 1e-6, None) / np.maximum(weights[:, t], 1)))
-            scale = np.maximum(mad, np.nan_to_num(floor))
+            # The noise of a day, from week-over-week changes, plus that of a median of k same weekdays.
+            weeks = np.isfinite(history).sum(axis=1)
+            sigma = np.nan_to_num(mad) * 1.4826 / np.sqrt(2) * np.sqrt(1 + np.pi / 2 / np.maximum(weeks, 1))
+            scale = np.maximum(sigma, np.nan_to_num(floor))
             dev = x[:, t] - e
-            zt = np.where(scale > 0, np.abs(dev) / scale, np.where(np.abs(dev) > 0, np.inf, 0.0))
-            pct = np.where(e != 0, np.abs(dev) / np.abs(e), np.where(np.abs(dev) > 0, np.inf, 0.0)) * 100
+            zt = np.where(scale > 0, np.abs(dev) / scale, np.where(dev != 0, np.inf, 0.0))
+            pct = np.where(e != 0, np.abs(dev / e), np.where(dev != 0, np.inf, 0.0)) * 100
         ok = np.isfinite(dev)
-        strict = ok & (zt >= Z_MIN) & (pct >= min_pct) & (np.abs(dev) >= min_abs)
-        lenient = ok & (state != 0) & (np.sign(dev) == state) & (zt >= Z_MIN / 2) & (pct >= min_pct / 2)
+        strict = ok & (zt >= z_min) & (pct >= min_pct) & (np.abs(dev) >= min_abs)
+        lenient = ok & (state != 0) & (np.sign(dev) == state) & (zt >= z_min / 2) & (pct >= min_pct / 2)
         flag = strict | lenient
-        state = np.where(flag, np.sign(np.nan_to_num(dev)), 0.0)
-        expected[:, t], z[:, t], flagged[:, t] = e, np.where(ok, zt, 0.0), flag
+        sign = np.sign(np.nan_to_num(dev))
+        weak = ok & (zt >= z_min / 2) & (pct >= min_pct) & (np.abs(dev) >= min_abs)
+        same = weak & (streak > 0) & (sign == np.sign(x[:, t - 1] - expected[:, t - 1]))
+        streak, streak_z = np.where(same, streak + 1, weak * 1), np.where(same, streak_z + zt, np.where(weak, zt, 0.0))
+        expected[:, t], z[:, t] = e, np.where(ok, zt, 0.0)
+        for r in np.flatnonzero(~flag & (streak >= 3) & (streak_z / np.sqrt(np.maximum(streak, 1)) >= z_min)):
+            days = slice(t - streak[r] + 1, t + 1)
+            flagged[r, days], clean[r, days] = True, expected[r, days]
+            flag[r] = True
+        state = np.where(flag, sign, 0.0)
+        flagged[:, t] |= flag
         clean[flag, t] = e[flag]
     return Scan(expected, z, flagged)
 
 
-def runs(flags: np.ndarray, signs: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) of each stretch of flagged days whose deviation keeps one sign.
+def _median(a: np.ndarray) -> np.ndarray:
+    """Median of each row, NaNs ignored (NaN for a row without values); numpy's nanmedian is slow.
 
-    >>> runs(np.array([0, 1, 1, 0, 1, 1], bool), np.array([1, 1, 1, 1, 1, -1.0]))
-    [(1, 3), (4, 5), (5, 6)]
+    >>> _median(np.array([[1, 3, np.nan], [np.nan, np.nan, np.nan], [4, 1, 2]])).tolist()
+    [2.0, nan, 2.0]
+    """
+    ordered = np.sort(a, axis=1)  # NaNs last
+    count = np.isfinite(a).sum(axis=1)
+    rows = np.arange(len(a))
+    low, high = ordered[rows, np.maximum((count - 1) // 2, 0)], ordered[rows, np.maximum(count // 2, 0)]
+    return np.where(count > 0, (low + high) / 2, np.nan)
+
+
+def runs(flags, signs, gap: int = GAP_DAYS) -> list[tuple[int, int]]:
+    """[start, end) of the stretches of flagged days of one sign, `gap` days or less apart joined.
+
+    >>> runs(np.array([0, 1, 1, 0, 1, 1, 0, 0, 0, 1], bool), np.array([1, 1, 1, 1, 1, -1, 1, 1, 1, 1.0]))
+    [(1, 5), (5, 6), (9, 10)]
     """
     out: list[tuple[int, int]] = []
-    start = None
-    for t, flag in enumerate(flags):
-        if start is not None and (not flag or signs[t] != signs[start]):
-            out.append((start, t))
-            start = None
-        if flag and start is None:
-            start = t
-    if start is not None:
-        out.append((start, len(flags)))
+    for t in np.flatnonzero(flags):
+        if out and signs[out[-1][0]] == signs[t] and t - out[-1][1] <= gap and (
+                out[-1][1] == t or not np.any(flags[out[-1][1]:t])):
+            out[-1] = (out[-1][0], int(t) + 1)
+        else:
+            out.append((int(t), int(t) + 1))
     return out
 
 
-def classify(actual: np.ndarray, expected: np.ndarray) -> str:
-    """What a run of anomalous days looks like: spike, level_shift, creep, new or removed."""
-    total, base = float(np.sum(actual)), float(np.sum(expected))
+def classify(actual, expected) -> str:
+    """What a run of anomalous days looks like: spike, level_shift, creep, new or removed.
+
+    >>> classify(np.array([0, 0, 90, 95.0]), np.zeros(4)), classify(np.array([150, 160.0]), np.array([100, 100.0]))
+    ('new', 'spike')
+    """
+    total, base = float(np.nansum(actual)), float(np.nansum(expected))
     if total > base and base <= 0.05 * total:
         return "new"
     if total < base and total <= 0.05 * base:
         return "removed"
     if len(actual) <= 3:
         return "spike"
-    if len(actual) >= 7:
-        with np.errstate(all="ignore"):
-            ratio = actual / np.where(expected > 0, expected, np.nan)
-        ok = np.isfinite(ratio)
-        if ok.sum() >= 7:
-            t = np.flatnonzero(ok).astype(float)
-            slope, _ = np.polyfit(t, ratio[ok], 1)
-            rise = slope * (t[-1] - t[0])
-            level = abs(float(np.mean(ratio[ok])) - 1)
-            if np.corrcoef(t, ratio[ok])[0, 1] * np.sign(slope) >= 0.6 and abs(rise) >= level:
-                return "creep"
+    with np.errstate(all="ignore"):
+        ratio = actual / np.where(expected > 0, expected, np.nan)
+    ratio = ratio[np.isfinite(ratio)]
+    if len(ratio) >= 7 and np.ptp(ratio):
+        t = np.arange(len(ratio), dtype=float)
+        slope, at0 = np.polyfit(t, ratio, 1)
+        line = float(np.sum((ratio - at0 - slope * t) ** 2))
+        step = min(np.sum((ratio[:k] - ratio[:k].mean()) ** 2) + np.sum((ratio[k:] - ratio[k:].mean()) ** 2)
+                   for k in range(1, len(ratio)))  # the best single step
+        level = abs(float(ratio.mean()) - 1)
+        if np.corrcoef(t, ratio)[0, 1] * np.sign(slope) >= 0.6 and abs(slope) * t[-1] >= level / 2 and line < step:
+            return "creep"
     return "level_shift"
 
 
-def slow_creep(x: np.ndarray, min_abs: float, min_pct: float) -> tuple[float, float, float] | None:
+def slow_creep(x, min_abs: float, min_pct: float) -> tuple[float, float, float] | None:
     """(expected, actual, z) of the last 14 days against the same weekdays of the 28 before, if it crept up.
 
     >>> rising = 100 * 1.012 ** np.arange(42)
-    >>> round(slow_creep(rising, 20, 25)[1] / slow_creep(rising, 20, 25)[0], 2)
+    >>> expected, actual, z = slow_creep(rising, 20, 25)
+    >>> round(actual / expected, 2)
     1.28
     """
-    if len(x) < CREEP_DAYS + CREEP_BASE_DAYS or not np.all(np.isfinite(x[-CREEP_DAYS - CREEP_BASE_DAYS:])):
+    tail = np.asarray(x[-CREEP_DAYS - CREEP_BASE_DAYS:], dtype=float)
+    if len(tail) < CREEP_DAYS + CREEP_BASE_DAYS or not np.all(np.isfinite(tail)):
         return None
-    base = x[-CREEP_DAYS - CREEP_BASE_DAYS:-CREEP_DAYS].reshape(4, 7).mean(axis=0)
-    expected, actual = float(np.tile(base, 2).sum()), float(x[-CREEP_DAYS:].sum())
-    weekly = x[-CREEP_DAYS - CREEP_BASE_DAYS:].reshape(6, 7).sum(axis=1)
-    steady = np.all(np.diff(weekly) > 0) or np.corrcoef(np.arange(6), weekly)[0, 1] >= 0.95
-    spread = np.std(x[-CREEP_DAYS - CREEP_BASE_DAYS:-CREEP_DAYS].reshape(4, 7), axis=0).mean() + 0.01 * base.mean()
-    z = (actual - expected) / (spread * np.sqrt(CREEP_DAYS))
+    weeks = tail[:CREEP_BASE_DAYS].reshape(4, 7)
+    expected, actual = 2 * float(weeks.mean(axis=0).sum()), float(tail[CREEP_BASE_DAYS:].sum())
+    weekly = tail.reshape(6, 7).sum(axis=1)
+    steady = np.all(np.diff(weekly) > 0) or (np.ptp(weekly) and np.corrcoef(np.arange(6), weekly)[0, 1] >= 0.95)
+    noise = float(weeks.std(axis=0).mean()) + 0.01 * float(weeks.mean())
+    z = (actual - expected) / (noise * np.sqrt(CREEP_DAYS)) if noise > 0 else np.inf
     if (steady and expected > 0 and actual - expected >= min_abs * CREEP_DAYS
             and (actual / expected - 1) * 100 >= min_pct and z >= Z_MIN):
         return expected, actual, float(z)
     return None
 
 
-def detect(values, first_day: date, *, min_usd: float, min_pct: float, metric: str = "cost",
-           dimension: str = "series", value: str | None = None) -> list[Anomaly]:
-    """The anomalies of one daily dollar series starting on `first_day` (no root causes)."""
-    x = np.asarray(values, dtype=float)[None, :]
-    result = scan(x, min_abs=min_usd, min_pct=min_pct)
-    found = _series_anomalies(x[0], result.expected[0], result.z[0], result.flagged[0], min_usd, min_pct)
-    return [_anomaly(metric, dimension, value, first_day, run, None, None) for run in found]
+@dataclass(frozen=True)
+class _Run:
+    a: int
+    b: int
+    kind: str
+    expected: float
+    actual: float
+    score: float
 
 
-def _series_anomalies(x, e, z, flags, min_abs, min_pct, check_creep=True):
-    """(start, end, kind, expected, actual, score) of each anomaly of one series."""
+def series_runs(x, e, z, flags, min_abs: float, min_pct: float, creep: bool = True) -> list[_Run]:
+    """The anomalies of one scanned series, as day ranges with their kind and totals."""
     out = []
     for a, b in runs(flags, np.sign(np.nan_to_num(x - e))):
-        out.append((a, b, classify(x[a:b], e[a:b]), float(np.sum(e[a:b])), float(np.sum(x[a:b])),
-                    float(min(np.max(z[a:b]), 100.0))))
+        kind = classify(x[a:b], e[a:b])
+        if kind == "creep":  # it began before it crossed the thresholds: take in the days already rising
+            while a > 0 and np.isfinite(e[a - 1]) and x[a - 1] > e[a - 1] and z[a - 1] >= 1:
+                a -= 1
+        out.append(_Run(int(a), int(b), kind, float(np.nansum(e[a:b])), float(np.nansum(x[a:b])),
+                        float(min(np.max(z[a:b]), 100.0))))
     recent = len(x) - CREEP_DAYS
-    if check_creep and not any(b > recent for _, b, *_ in out):
+    if creep and not any(run.b > recent for run in out):
         crept = slow_creep(x, min_abs, min_pct)
         if crept:
-            out.append((recent, len(x), "creep", crept[0], crept[1], min(crept[2], 100.0)))
+            out.append(_Run(recent, len(x), "creep", crept[0], crept[1], min(crept[2], 100.0)))
     return out
 
 
-def _anomaly(metric, dimension, value, first_day, run, dollars_per_unit, roots) -> Anomaly:
-    a, b, kind, expected, actual, score = run
-    impact = actual - expected
-    pct = 100.0 * impact / expected if expected > 0 else 100.0
-    impact_usd = impact * dollars_per_unit if dollars_per_unit is not None else impact
-    return Anomaly(metric, dimension, value, first_day + timedelta(days=a), first_day + timedelta(days=b),
-                   round(expected, 6), round(actual, 6), round(impact_usd, 2), round(pct, 1), round(score, 1),
-                   kind, tuple(roots or ()))
+def detect(values, first_day: date, *, min_usd: float, min_pct: float, metric: str = "cost",
+           dimension: str = "series", value: str | None = None) -> list[Anomaly]:
+    """The anomalies of one daily dollar series whose first value is `first_day` (no root causes)."""
+    x = np.asarray(values, dtype=float)[None, :]
+    s = scan(x, min_abs=min_usd, min_pct=min_pct)
+    return [_anomaly(metric, dimension, value, first_day, run, 1.0)
+            for run in series_runs(x[0], s.expected[0], s.z[0], s.flagged[0], min_usd, min_pct)]
+
+
+def _anomaly(metric, dimension, value, first_day: date, run: _Run, usd_per_unit: float) -> Anomaly:
+    impact = run.actual - run.expected
+    pct = 100.0 * impact / run.expected if run.expected > 0 else 100.0
+    return Anomaly(metric, dimension, value, first_day + timedelta(days=run.a), first_day + timedelta(days=run.b),
+                   round(run.expected, 6), round(run.actual, 6), round(impact * usd_per_unit, 2), round(pct, 1),
+                   round(run.score, 1), run.kind)
 
 
 # ---------------------------------------------------------------- reading the warehouse
@@ -254,10 +295,10 @@ def _anomaly(metric, dimension, value, first_day, run, dollars_per_unit, roots) 
 
 @dataclass(frozen=True)
 class _Cube:
-    """Daily measures of every dimension combination of one table, over the scanned range."""
+    """Daily measures of every dimension combination of one table over the scanned range."""
 
     source: _Source
-    labels: list[tuple]  # per combination, its value of each dimension
+    labels: list[tuple]  # per combination, its value of each dimension (series ones, then extra)
     measures: dict[str, np.ndarray]  # measure -> combinations x days (NaN outside the table's data)
 
 
@@ -268,11 +309,13 @@ def _measure_expressions(model) -> dict[str, exp.Expression]:
     return {**{name: model.metrics[name].expression for name in names}, "errors": errors}
 
 
-def _cube_sql(source: _Source, model, start: date, end: date) -> str:
+def cube_sql(source: _Source, start: date, end: date) -> str:
+    """One row per dimension combination: its days and each measure's daily values, as lists."""
+    model = load_semantic_model()
     time = exp.column(model.time_column(source.table))
     day = exp.cast(exp.func("date_trunc", exp.Literal.string("day"), time), "DATE")
     dims = []
-    for i, name in enumerate(source.dimensions):
+    for i, name in enumerate(source.dimensions + source.extra):
         column = model.dimensions[name].columns[source.table].copy()
         label = NULL_LABELS.get((source.table, name))
         dims.append(exp.alias_(exp.func("coalesce", column, exp.Literal.string(label)) if label else column, f"d{i}"))
@@ -293,36 +336,32 @@ def _cube_sql(source: _Source, model, start: date, end: date) -> str:
         return exp.alias_(out, name)
 
     names = [f"d{i}" for i in range(len(dims))]
-    query = (
+    return (
         exp.select(*names, listed("day"), *[listed(f"m{j}") for j in range(len(measures))])
         .from_(daily.subquery("daily"))
         .group_by(*names)
         .order_by(exp.Ordered(this=exp.func("sum", exp.column("m0")), desc=True))
+        .sql(dialect="duckdb")
     )
-    return query.sql(dialect="duckdb")
 
 
-def _read_cube(executor, settings, source, model, start, end, scope) -> _Cube | None:
-    sql = validate_sql(_cube_sql(source, model, start, end), schema=executor.schema(),
-                       max_rows=MAX_COMBOS, scope=scope)
-    rows = executor.query(sql).rows
-    width = (end - start).days
-    k = len(source.dimensions)
+def _read_cube(executor, source: _Source, start: date, end: date, scope) -> _Cube | None:
+    sql = validate_sql(cube_sql(source, start, end), schema=executor.schema(), max_rows=MAX_COMBOS, scope=scope)
+    rows = executor.query(sql).rows  # the largest combinations first, should the result be cut
     if not rows:
         return None
+    width, k = (end - start).days, len(source.dimensions + source.extra)
     data = {m: np.zeros((len(rows), width)) for m in source.measures}
     seen = np.zeros(width, dtype=bool)
     for c, row in enumerate(rows):
         index = np.array([(d - start).days for d in row[k]], dtype=int)
         seen[index] = True
         for j, m in enumerate(source.measures):
-            data[m][c, index] = np.array([np.nan if v is None else float(v) for v in row[k + 1 + j]])
+            data[m][c, index] = [0.0 if v is None else float(v) for v in row[k + 1 + j]]
     have = np.flatnonzero(seen)
-    outside = np.ones(width, dtype=bool)
-    outside[have[0]:have[-1] + 1] = False
-    for m in source.measures:
-        data[m] = np.nan_to_num(data[m])
-        data[m][:, outside] = np.nan
+    for m in source.measures:  # days before the table's first or after its last data are unknown
+        data[m][:, :have[0]] = np.nan
+        data[m][:, have[-1] + 1:] = np.nan
     return _Cube(source, [tuple(row[:k]) for row in rows], data)
 
 
@@ -332,124 +371,166 @@ def _read_cube(executor, settings, source, model, start, end, scope) -> _Cube | 
 @dataclass(frozen=True)
 class _Found:
     anomaly: Anomaly
-    row: int  # the series' row in the scan
+    mask: np.ndarray  # the combinations of its series
     a: int
     b: int
 
 
-def _cube_anomalies(cube: _Cube, settings, first_day: date, window_start: int) -> list[Anomaly]:
-    source = cube.source
-    combos = len(cube.labels)
-    keys: list[tuple[str, str | None]] = []
-    member_rows = []
-    for i, name in enumerate(source.dimensions):
-        for value in sorted({label[i] for label in cube.labels}, key=lambda v: (v is None, str(v))):
-            keys.append((name, value))
-            member_rows.append(np.array([label[i] == value for label in cube.labels]))
-    members = np.vstack([np.eye(combos, dtype=bool), np.array(member_rows)])  # rows: combinations, then series
-    stack = {m: members.astype(float) @ np.nan_to_num(v) + np.where(np.isnan(v).any(axis=0), np.nan, 0.0)
-             for m, v in cube.measures.items()}
-    out: list[Anomaly] = []
-    for metric in source.metrics:
-        measure, per, money_measure = METRIC_MEASURES[metric]
-        dollars = metric in ("cost", "inference_cost", "gpu_cost", "idle_gpu_cost")
-        x = stack[measure]
-        weights = stack[per] if per else None
-        with np.errstate(all="ignore"):
-            series = x / np.where(weights > 0, weights, np.nan) if per else x
-        result = scan(series, min_abs=settings.anomaly_min_usd if dollars else 0.0,
-                      min_pct=settings.anomaly_min_pct, weights=weights)
-        # The additive excess of each row and day, in the measure's own unit.
-        expected_units = result.expected * weights if per else result.expected
-        excess = np.nan_to_num(x - expected_units)
-        found = []
-        for r in range(combos, len(members)):
-            for run in _series_anomalies(series[r], result.expected[r], result.z[r], result.flagged[r],
-                                         settings.anomaly_min_usd if dollars else 0.0, settings.anomaly_min_pct,
-                                         check_creep=dollars):
-                a, b = run[0], run[1]
-                if b <= window_start or (not dollars and run[2] in ("new", "removed")):
-                    continue
-                unit_usd = None if dollars else _unit_cost(stack[money_measure][r], stack["requests"][r], a)
-                if per:  # a rate: totals are rates over the run, the impact is the excess count
-                    n = np.nansum(weights[r, a:b])
-                    run = (a, b, run[2], float(np.nansum(expected_units[r, a:b]) / n),
-                           float(np.nansum(x[r, a:b]) / n), run[5])
-                    unit_usd = unit_usd * n
-                anomaly = _anomaly(metric, *keys[r - combos], first_day, run, unit_usd, None)
-                found.append(_Found(anomaly, r, a, b))
-        out += _merge(found, members, excess, cube, stack, metric, money_measure, dollars)
-    return out
+@dataclass(frozen=True)
+class _Rollup:
+    """A cube's combinations and the series of each dimension value, measure by measure."""
+
+    cube: _Cube
+    names: tuple[str, ...]  # series dimensions, then extra ones
+    codes: list[np.ndarray]  # per dimension, each combination's value as a small integer
+    series: list[tuple[str, str | None, np.ndarray]]  # dimension, value, its combinations
+    combos: dict[str, np.ndarray]  # measure -> combinations x days (0 where unknown)
+    rolled: dict[str, np.ndarray]  # measure -> series x days (NaN on unknown days)
+    unknown: np.ndarray  # NaN on days outside the table's data, else 0
+
+    @classmethod
+    def of(cls, cube: _Cube) -> _Rollup:
+        names = cube.source.dimensions + cube.source.extra
+        codes = [np.unique([str(label[i]) for label in cube.labels], return_inverse=True)[1] for i in range(len(names))]
+        series = [(name, value, np.array([label[i] == value for label in cube.labels]))
+                  for i, name in enumerate(cube.source.dimensions)
+                  for value in sorted({label[i] for label in cube.labels}, key=lambda v: (v is None, str(v)))]
+        masks = np.array([mask for *_, mask in series], dtype=float)
+        unknown = np.where(np.isnan(next(iter(cube.measures.values()))).all(axis=0), np.nan, 0.0)
+        combos = {m: np.nan_to_num(v) for m, v in cube.measures.items()}
+        return cls(cube, names, codes, series, combos, {m: masks @ v + unknown for m, v in combos.items()}, unknown)
 
 
-def _unit_cost(cost: np.ndarray, requests: np.ndarray, a: int) -> float:
-    """Dollars per request of a series over the four weeks before day `a`."""
+def _unit_cost(cost, requests, a: int, b: int) -> np.ndarray | float:
+    """Dollars per request over the four weeks before day `a` and the days [a, b)."""
     lo = max(0, a - HISTORY_DAYS)
-    spent, count = np.nansum(cost[lo:a]), np.nansum(requests[lo:a])
-    return float(spent / count) if count else 0.0
+    spent, count = np.nansum(cost[..., lo:b], axis=-1), np.nansum(requests[..., lo:b], axis=-1)
+    with np.errstate(all="ignore"):
+        return np.where(count > 0, spent / np.where(count > 0, count, 1), 0.0)
 
 
-def _merge(found: list[_Found], members, excess, cube, stack, metric, money_measure, dollars) -> list[Anomaly]:
-    """One anomaly per incident: series whose excess lies in each other's combinations merge."""
-    combos = len(cube.labels)
-    found = sorted(found, key=lambda f: -abs(f.anomaly.impact_usd))
-    taken = [False] * len(found)
-    out = []
-    for i, lead in enumerate(found):
-        if taken[i]:
-            continue
-        group = [lead]
-        taken[i] = True
-        for j in range(i + 1, len(found)):
-            other = found[j]
-            lo, hi = max(lead.a, other.a), min(lead.b, other.b)
-            if taken[j] or lo >= hi or other.anomaly.dimension == lead.anomaly.dimension:
+def _metric_anomalies(data: _Rollup, metric: str, settings, first_day: date, window_start: int) -> list[Anomaly]:
+    """The anomalies of one metric over a table's series, merged into incidents with root causes."""
+    measure, per, priced_by = METRIC_MEASURES[metric]
+    dollars = priced_by == measure
+    min_abs, min_pct = (settings.anomaly_min_usd if dollars else 0.0), settings.anomaly_min_pct
+    scans, values = {}, {}
+    for key, table in (("combo", data.combos), ("series", data.rolled)):
+        weights = table[per] + data.unknown if per else None
+        with np.errstate(all="ignore"):
+            values[key] = (table[measure] + data.unknown) / (np.where(weights > 0, weights, np.nan) if per else 1.0)
+        scans[key] = scan(values[key], min_abs=min_abs, min_pct=min_pct,
+                          z_min=Z_MIN if dollars else Z_MIN_UNPRICED, weights=weights)
+    # Each combination's excess over its own expected value, per day, in the measure's unit.
+    excess = np.nan_to_num(data.combos[measure] - scans["combo"].expected * (data.combos[per] if per else 1.0))
+    s, found = scans["series"], []
+    for r, (name, value, mask) in enumerate(data.series):
+        for run in series_runs(values["series"][r], s.expected[r], s.z[r], s.flagged[r], min_abs, min_pct,
+                               creep=dollars):
+            a, b = run.a, run.b
+            if b <= window_start or (not dollars and run.kind in ("new", "removed")):
                 continue
-            cells = excess[:combos, lo:hi].sum(axis=1)
-            a_mask, b_mask = members[lead.row, :combos], members[other.row, :combos]
-            shared = cells[a_mask & b_mask].sum()
-            for own in (cells[a_mask].sum(), cells[b_mask].sum()):
-                if own and shared / own >= 0.5:
-                    group.append(other)
-                    taken[j] = True
-                    break
-        top = max(abs(f.anomaly.impact_usd) for f in group)
-        primary = min((f for f in group if abs(f.anomaly.impact_usd) >= 0.8 * top),
-                      key=lambda f: members[f.row, :combos].sum())
-        mask = np.any([members[f.row, :combos] for f in group], axis=0)
-        a, b = primary.a, primary.b
-        cells = excess[:combos, a:b].sum(axis=1) * mask
-        if not dollars:  # excess requests or errors -> dollars at each combination's unit cost
-            cells = cells * np.array([_unit_cost(stack[money_measure][c], stack["requests"][c], a)
-                                      for c in range(combos)])
-        out.append(_with_roots(primary.anomaly, cube, cells))
-    return out
+            usd = 1.0
+            if not dollars:  # price the excess at the cost per request of the combinations it lies in
+                cells = np.abs(excess[mask, a:b].sum(axis=1))
+                unit = _unit_cost(data.combos[priced_by][mask], data.combos["requests"][mask], a, b)
+                usd = float(cells @ unit / cells.sum()) if cells.sum() else float(np.mean(unit))
+            if per:  # a rate: the totals are its rates over the run, the impact is the excess count
+                count = float(np.nansum(data.rolled[per][r, a:b]))
+                run = replace(run, expected=float(np.nansum(s.expected[r, a:b] * data.rolled[per][r, a:b])) / count,
+                              actual=float(np.nansum(data.rolled[measure][r, a:b])) / count)
+                usd *= count
+            found.append(_Found(_anomaly(metric, name, value, first_day, run, usd), mask, a, b))
+    unit = None if dollars else (data.combos[priced_by], data.combos["requests"])
+    return [_root_causes(group, data, excess, unit) for group in _incidents(found, excess, data.codes, data.names)]
 
 
-def _with_roots(anomaly: Anomaly, cube: _Cube, cells: np.ndarray) -> Anomaly:
-    total = abs(float(cells.sum())) or float(np.abs(cells).sum()) or 1.0
-    roots = []
-    for i, name in enumerate(cube.source.dimensions):
-        by_value: dict = {}
-        for label, amount in zip(cube.labels, cells):
-            by_value[label[i]] = by_value.get(label[i], 0.0) + float(amount)
-        ranked = sorted(by_value.items(), key=lambda kv: -abs(kv[1]))[:3]
-        roots += [RootCause(name, value, round(amount, 2)) for value, amount in ranked if abs(amount) >= 0.1 * total]
-    roots.sort(key=lambda r: -abs(r.impact_usd))
-    return replace(anomaly, root_causes=tuple(roots))
+def _incidents(found: list[_Found], excess: np.ndarray, codes: list[np.ndarray], names: tuple) -> list[list[_Found]]:
+    """Groups of anomalies that show one incident, largest impact first; a group never holds two
+    anomalies of one dimension going the same way (they are two incidents under a common parent)."""
+    found = sorted(found, key=lambda f: -abs(f.anomaly.impact_usd))
+    parent = list(range(len(found)))
+    kinds = [{(f.anomaly.dimension, f.anomaly.impact_usd > 0)} for f in found]
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i, one in enumerate(found):
+        for j in range(i + 1, len(found)):
+            other, ri, rj = found[j], root(i), root(j)
+            lo, hi = max(one.a, other.a), min(one.b, other.b)
+            if ri != rj and lo < hi and not kinds[ri] & kinds[rj] and _related(
+                    one, other, excess[:, lo:hi].sum(axis=1), codes, names):
+                parent[rj] = ri
+                kinds[ri] |= kinds[rj]
+    groups: dict[int, list[_Found]] = {}
+    for i, one in enumerate(found):
+        groups.setdefault(root(i), []).append(one)
+    return list(groups.values())
+
+
+def _related(one: _Found, other: _Found, cells: np.ndarray, codes: list[np.ndarray], names: tuple) -> bool:
+    """A parent and its child (most of one's excess lies in both), or cost moving between siblings."""
+    own = (cells[one.mask].sum(), cells[other.mask].sum())
+    if one.anomaly.dimension != other.anomaly.dimension:
+        shared = cells[one.mask & other.mask].sum()
+        return any(total and shared / total >= 0.5 for total in own)
+    if abs(one.a - other.a) > 1 or own[0] * own[1] >= 0 or abs(own[0] + own[1]) > 0.5 * max(map(abs, own)):
+        return False
+    return any(_home(cells, one.mask, code) == _home(cells, other.mask, code) != -1
+               for name, code in zip(names, codes) if name != one.anomaly.dimension)
+
+
+def _home(cells: np.ndarray, mask: np.ndarray, code: np.ndarray) -> int:
+    """The value (as its code) of a dimension that holds most of the excess of `mask`'s combinations, or -1."""
+    by_value = np.bincount(code, weights=cells * mask)
+    total = by_value.sum()
+    best = int(np.argmax(by_value * np.sign(total)))
+    return best if total and by_value[best] / total >= 0.5 else -1
+
+
+def _root_causes(group: list[_Found], data: _Rollup, excess: np.ndarray, unit) -> Anomaly:
+    """The group's most specific anomaly near its largest, with the dimension values that explain it."""
+    top = abs(group[0].anomaly.impact_usd)
+    primary = min((f for f in group if abs(f.anomaly.impact_usd) >= 0.8 * top),
+                  key=lambda f: (f.mask.sum(), f.anomaly.impact_usd < 0))
+    # Its own combinations, its children's and its siblings'; a parent would bring in other incidents.
+    mask = np.any([f.mask for f in group if not np.all(f.mask >= primary.mask) or f is primary], axis=0)
+    cells = excess[:, primary.a:primary.b].sum(axis=1) * mask
+    if unit is not None:  # excess requests or errors, priced at each combination's cost per request
+        cells = cells * _unit_cost(*unit, primary.a, primary.b)
+    floor = 0.1 * max(abs(primary.anomaly.impact_usd), 1e-9)
+    causes = []
+    for i, name in enumerate(data.names):
+        net: dict = {}
+        gross: dict = {}
+        for label, amount in zip(data.cube.labels, cells):
+            net[label[i]] = net.get(label[i], 0.0) + float(amount)
+            gross[label[i]] = gross.get(label[i], 0.0) + abs(float(amount))
+        own = primary.anomaly.value if name == primary.anomaly.dimension else None
+        named = [v for v in sorted(net, key=lambda v: -abs(net[v]))[:3]
+                 if abs(net[v]) >= floor and (v is not None or name == primary.anomaly.dimension and own is None)]
+        if not named:  # cost that moved inside one value (a cluster) nets out: still say where
+            named = [v for v in sorted(gross, key=lambda v: -gross[v])[:1] if v is not None and gross[v] >= floor]
+        causes += [RootCause(name, v, round(net[v], 2)) for v in named]
+    causes.sort(key=lambda c: -abs(c.impact_usd))
+    return replace(primary.anomaly, root_causes=tuple(causes))
 
 
 def find_anomalies(executor, settings, *, as_of: date, days: int = 30, scope=None) -> list[Anomaly]:
     """Anomalies that overlap [as_of - days, as_of), biggest dollar impact first."""
-    model = load_semantic_model()
     start = as_of - timedelta(days=days + HISTORY_DAYS)
     found: list[Anomaly] = []
+    tables = executor.schema()
     for source in SOURCES:
-        if source.table not in executor.schema():
-            continue
-        cube = _read_cube(executor, settings, source, model, start, as_of, scope)
-        if cube is not None:
-            found += _cube_anomalies(cube, settings, start, HISTORY_DAYS)
+        if source.table in tables:
+            cube = _read_cube(executor, source, start, as_of, scope)
+            if cube is not None:
+                data = _Rollup.of(cube)
+                for metric in source.metrics:
+                    found += _metric_anomalies(data, metric, settings, start, HISTORY_DAYS)
     return sorted(found, key=lambda a: (-abs(a.impact_usd), a.start, a.metric, a.dimension, str(a.value)))
 
 
@@ -488,19 +569,21 @@ def narrate_anomalies(anomalies: list[Anomaly], as_of: date, days: int) -> str:
     for a in anomalies:
         end = a.end - timedelta(days=1)
         when = a.start.isoformat() if end == a.start else f"{a.start.isoformat()} to {end.isoformat()}"
-        direction = "up" if a.actual >= a.expected else "down"
-        verb = _VERBS[a.kind] + (f" {direction}" if a.kind in ("spike", "level_shift", "creep") else "")
+        verb = _VERBS[a.kind]
+        if a.kind in ("spike", "level_shift", "creep"):
+            verb += " up" if a.actual >= a.expected else " down"
         if a.metric == "error_rate":
             figures = f"{a.actual * 100:.1f}% vs {a.expected * 100:.1f}% expected"
         elif a.metric == "requests":
-            figures = f"{a.actual:,.0f} vs {a.expected:,.0f} expected ({a.impact_pct:+.0f}%)"
+            figures = f"{a.actual:,.0f} requests vs {a.expected:,.0f} expected ({a.impact_pct:+.0f}%)"
         else:
             figures = f"{money(a.actual, compact=True)} vs {money(a.expected, compact=True)} expected"
             figures += "" if a.kind == "new" else f" ({a.impact_pct:+.0f}%)"
-        causes = ", ".join(f"{r.dimension} {r.value} ({money(r.impact_usd, compact=True, sign=True)})"
-                           for r in a.root_causes[:3])
+        causes = ", ".join(f"{c.dimension} {c.value} ({money(c.impact_usd, compact=True, sign=True)})"
+                           for c in a.root_causes[:3])
         lines.append(
             f"- **{labels.get(a.metric, a.metric)}** of {a.dimension} **{a.value}** {verb}, {when}: "
-            f"{money(a.impact_usd, compact=True, sign=True)}; {figures}" + (f"; root cause: {causes}" if causes else "")
+            f"{money(a.impact_usd, compact=True, sign=True)}; {figures}"
+            + (f"; root causes: {causes}" if causes else "")
         )
     return "\n".join(lines)
