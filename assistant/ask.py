@@ -105,6 +105,8 @@ def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
     if result.intent in ANALYSIS_INTENTS:
         return insights.not_ready(question, result, f"Questions about {result.intent}")
     answer = run_plan(question, result, context, executor, planner)
+    if result.intent == "why_changed" and answer.answered:
+        answer = insights.explain_change(answer, result, context, executor)
     if result.intent == "budget" and answer.answered:
         answer = insights.answer_budget_outlook(answer, result, context, executor, as_of)
     return answer

@@ -40,6 +40,16 @@ def answer_forecast(question: str, plan: QueryPlan, context, executor, as_of) ->
     )
 
 
+def explain_change(answer: Answer, plan: QueryPlan, context, executor) -> Answer:
+    """A why-changed answer: the exact driver decomposition leads, the per-dimension table stays."""
+    from assistant.drivers import decompose, narrate_drivers
+
+    if plan.metric not in ("inference_cost", "cost", "gpu_cost"):
+        return answer
+    report = decompose(executor, plan.metric, plan.window, settings=context.settings, scope=context.scope, filters=plan.filters)
+    return replace(answer, text=narrate_drivers(report), drivers=report.drivers_json())
+
+
 def answer_budget_outlook(answer: Answer, plan: QueryPlan, context, executor, as_of) -> Answer:
     """The budget table as it is, with the month-end outlook and run-out dates added to the text."""
     from assistant.forecast import budget_outlook, narrate_outlook

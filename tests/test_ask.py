@@ -123,3 +123,13 @@ def test_forecast_question_projects_the_month(executor, warehouse_settings):
     assert row["low"] <= row["projected_total"] <= row["high"]
     assert row["projected_total"] >= row["spent_so_far"] > 0
     assert "Method:" in answer.text
+
+
+def test_why_question_carries_drivers_that_sum_to_the_change(executor, warehouse_settings):
+    answer = ask("why did inference cost change last week?", AskContext(settings=warehouse_settings, executor=executor))
+    assert answer.route == "planner", answer.error
+    change = expected_cost(start="2026-10-19", end="2026-10-26") - expected_cost(start="2026-10-12", end="2026-10-19")
+    features = [d for d in answer.drivers if d["dimension"] == "feature"]
+    assert features and set(features[0]) >= {"dimension", "value", "factor", "impact_usd"}
+    assert sum(d["impact_usd"] for d in features) == pytest.approx(change, abs=1e-6)
+    assert answer.text.startswith("Inference cost")
