@@ -31,7 +31,6 @@ from warehouse.info import AS_OF_TABLES
 log = logging.getLogger("finops")
 _planners: dict[tuple[int, float], tuple[Planner, date | None]] = {}
 _lock = threading.Lock()
-ANALYSIS_INTENTS = ("anomalies",)
 
 
 def ask(question: str, context: AskContext) -> Answer:
@@ -102,8 +101,8 @@ def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
         return insights.answer_savings(question, result, context, executor, as_of)
     if result.intent == "forecast":
         return insights.answer_forecast(question, result, context, executor, as_of)
-    if result.intent in ANALYSIS_INTENTS:
-        return insights.not_ready(question, result, f"Questions about {result.intent}")
+    if result.intent == "anomalies":
+        return insights.answer_anomalies(question, result, context, executor, as_of)
     answer = run_plan(question, result, context, executor, planner)
     if result.intent == "why_changed" and answer.answered:
         answer = insights.explain_change(answer, result, context, executor)
@@ -122,7 +121,7 @@ def explain(question: str, context: AskContext, dialect: str = "duckdb") -> tupl
         as_of = context.as_of or context.settings.as_of or data_as_of
         previous = context.previous.plan if context.previous is not None else None
         plan = planner.plan(question, PlannerContext(as_of=as_of, previous=previous))
-        if isinstance(plan, Clarification) or plan.intent in ANALYSIS_INTENTS:
+        if isinstance(plan, Clarification) or plan.intent in ("anomalies", "savings", "forecast"):
             return plan, None
         sql = render_budget_query(plan, planner.model).sql("duckdb") if plan.intent == "budget" else render_sql(plan, planner.model)
         safe = validate_sql(sql, schema=executor.schema(), max_rows=context.settings.max_rows, scope=context.scope)

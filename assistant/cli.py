@@ -313,6 +313,37 @@ def _cell(value) -> str:
     return str(value)
 
 
+@app.command()
+@_guarded
+def anomalies(
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Look back from this date, YYYY-MM-DD.")] = None,
+    days: Annotated[int, typer.Option(help="How many days back to report anomalies for.")] = 30,
+    scope: Annotated[Optional[str], typer.Option(help="Only rows of this scope, e.g. team=cx.")] = None,
+) -> None:
+    """List anomalies with their impact and root cause."""
+    from assistant.anomalies import anomalies_json, find_anomalies, narrate_anomalies
+    from assistant.ask import planner_for
+    from warehouse.executor import Executor
+    from warehouse.scope import Scope
+
+    if not 1 <= days <= 366:
+        raise FinopsError(f"--days takes 1 to 366, not {days}.")
+    settings = _settings()
+    with Executor(settings) as executor:
+        day = _parse_date(as_of, "--as-of") if as_of else settings.as_of or planner_for(executor)[1]
+        if day is None:
+            raise FinopsError("The warehouse is empty. Load data with `finops ingest PATH`.")
+        found = find_anomalies(executor, settings, as_of=day, days=days, scope=Scope.parse(scope) if scope else None)
+    if json_out:
+        typer.echo(json.dumps(anomalies_json(found, day), default=str))
+    else:
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(narrate_anomalies(found, day, days)))
+
+
 @app.command("eval")
 @_guarded
 def evaluate(

@@ -87,6 +87,21 @@ def _bars(columns, rows, category: str, value: str, title: str) -> dict | None:
     }
 
 
+def answer_anomalies(question: str, plan: QueryPlan, context, executor, as_of) -> Answer:
+    from assistant.anomalies import anomalies_json, find_anomalies, narrate_anomalies
+
+    days = max(7, plan.window.days) if plan.window else 30
+    found = find_anomalies(executor, context.settings, as_of=as_of, days=days, scope=context.scope)
+    listed = anomalies_json(found, as_of)["anomalies"]
+    columns = ("metric", "dimension", "value", "start", "end", "expected", "actual", "impact_usd", "impact_pct", "kind")
+    rows = [tuple(item.get(c) for c in columns) for item in listed]
+    return Answer(
+        question, "planner", text=narrate_anomalies(found, as_of, days), window=plan.window, columns=columns,
+        rows=rows, anomalies=listed, plan=plan,
+        suggestions=["Why did inference cost jump last week?", "Where are we wasting money?", "Are we over budget this month?"],
+    )
+
+
 def not_ready(question: str, plan: QueryPlan, what: str) -> Answer:
     return Answer(
         question, "none", window=plan.window, plan=plan,

@@ -133,3 +133,10 @@ def test_why_question_carries_drivers_that_sum_to_the_change(executor, warehouse
     assert features and set(features[0]) >= {"dimension", "value", "factor", "impact_usd"}
     assert sum(d["impact_usd"] for d in features) == pytest.approx(change, abs=1e-6)
     assert answer.text.startswith("Inference cost")
+
+
+def test_anything_unusual_answers_with_the_anomaly_list(executor, warehouse_settings):
+    answer = ask("anything unusual this month?", AskContext(settings=warehouse_settings, executor=executor))
+    assert answer.route == "planner", answer.error
+    assert len(answer.anomalies) == len(answer.rows)
+    assert "anomal" in answer.text.lower()

@@ -193,3 +193,13 @@ def test_heavy_queries_are_stopped_by_the_limits(warehouse_settings, sql, settin
     result = finops("sql", sql, home=warehouse_settings.home, FINOPS_QUERY_TIMEOUT_S="2", FINOPS_MEMORY_LIMIT="300MB")
     assert_refused(result, setting)
     assert time.monotonic() - started < 2 + 6  # the timeout, plus process start-up and the interrupt
+
+
+def test_anomalies_command_prints_the_contract_json(warehouse_settings):
+    result = finops("anomalies", "--json", "--days", "30", home=warehouse_settings.home)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["as_of"] == "2026-10-31"
+    for anomaly in payload["anomalies"]:
+        assert {"metric", "dimension", "value", "start", "end", "expected", "actual", "impact_usd", "impact_pct", "score", "root_causes"} <= set(anomaly)
+    assert_refused(finops("anomalies", "--days", "0", home=warehouse_settings.home), "--days")
