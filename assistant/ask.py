@@ -73,6 +73,27 @@ def planner_for(executor: Executor) -> tuple[Planner, date | None]:
 
 
 def _data_as_of(executor: Executor) -> date | None:
+    """The day after the latest day with data, cached beside the value index for this data version."""
+    import json
+
+    cache = executor.lake.home / "cache" / f"as_of-{executor.lake.version():.6f}.json"
+    try:
+        cached = json.loads(cache.read_text())["as_of"]
+        return date.fromisoformat(cached) if cached else None
+    except (OSError, ValueError, KeyError):
+        pass
+    found = _latest_day(executor)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        for stale in cache.parent.glob("as_of-*.json"):
+            stale.unlink(missing_ok=True)
+        cache.write_text(json.dumps({"as_of": found.isoformat() if found else None}))
+    except OSError:
+        pass
+    return found
+
+
+def _latest_day(executor: Executor) -> date | None:
     model = load_semantic_model()
     latest = []
     for table in AS_OF_TABLES:

@@ -127,7 +127,8 @@ def _check_columns(expression: exp.Expression, table: str, where: str) -> None:
 def load_semantic_model(path: Path = MODEL_PATH) -> SemanticModel:
     """Parse and check model.yaml: every table, column and expression must exist in the contract."""
     try:
-        raw = ModelFile.model_validate(yaml.safe_load(Path(path).read_text()))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster start-up
+        raw = ModelFile.model_validate(yaml.load(Path(path).read_text(), Loader=loader))
     except ValidationError as error:
         raise SemanticModelError(f"{path}: {error}") from None
     for name, table in raw.tables.items():
