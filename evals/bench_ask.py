@@ -37,8 +37,8 @@ def main() -> None:
         ask(questions[0], context)  # build the value index and as_of once, as a running app has
         for question in questions:
             answer = ask(question, context)
-            if not answer.answered:
-                continue
+            if not answer.answered or not answer.sql:
+                continue  # analysis answers (forecast, savings, anomalies) run several queries
             runs = []
             for _ in range(3):
                 started = time.perf_counter()
