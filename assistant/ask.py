@@ -29,6 +29,8 @@ from warehouse.guard import validate_sql
 from warehouse.info import AS_OF_TABLES
 
 log = logging.getLogger("finops")
+# Clarifications a language model may still answer (never unsafe requests or ambiguous values).
+MODEL_CAN_TRY = ("unknown_question", "not_supported")
 _planners: dict[tuple[int, float], tuple[Planner, date | None]] = {}
 _lock = threading.Lock()
 
@@ -105,18 +107,23 @@ def _latest_day(executor: Executor) -> date | None:
 
 
 def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
-    if context.route == "llm":
-        return Answer(
-            question, "none",
-            error=AnswerError("no_model", "The language-model route is not available yet; ask with --route planner."),
-        )
     planner, data_as_of = planner_for(executor)
     as_of = context.as_of or context.settings.as_of or data_as_of
     if as_of is None:
         return Answer(question, "none", error=AnswerError("warehouse", "The warehouse is empty. Load data with `finops ingest PATH`."))
+    if context.route == "llm":
+        from assistant.agent import answer_with_model
+
+        return answer_with_model(question, context, executor, planner, as_of)
     previous = context.previous.plan if context.previous is not None else None
     result = planner.plan(question, PlannerContext(as_of=as_of, previous=previous))
     if isinstance(result, Clarification):
+        if context.route == "auto" and result.kind in MODEL_CAN_TRY and context.settings.model_configured:
+            from assistant.agent import answer_with_model
+
+            answer = answer_with_model(question, context, executor, planner, as_of)
+            if answer.answered:
+                return answer
         return Answer(question, "none", suggestions=list(result.suggestions), error=AnswerError(result.kind, result.message))
     if result.intent == "savings":
         return insights.answer_savings(question, result, context, executor, as_of)

@@ -43,6 +43,11 @@ class Settings(BaseModel):
         "OPENAI_BASE_URL", None, "Base URL of an OpenAI-compatible endpoint (Azure OpenAI, vLLM, Ollama, llama.cpp)."
     )
     model: str = _setting("FINOPS_MODEL", "gpt-4o-mini", "Chat model name.")
+    llm_max_steps: int = _setting("FINOPS_LLM_MAX_STEPS", 8, "Most model calls the agent makes for one question.")
+    llm_token_budget: int = _setting(
+        "FINOPS_LLM_TOKEN_BUDGET", 30_000, "Most model tokens (input + output) one question may use."
+    )
+    llm_timeout_s: float = _setting("FINOPS_LLM_TIMEOUT_S", 20.0, "Seconds to wait for one model response.")
     query_timeout_s: float = _setting(
         "FINOPS_QUERY_TIMEOUT_S", 30.0, "Seconds a query may run before it is interrupted."
     )
@@ -77,7 +82,7 @@ class Settings(BaseModel):
             raise ValueError("must be a positive number of seconds")
         return value
 
-    @field_validator("max_rows", "threads")
+    @field_validator("max_rows", "threads", "llm_max_steps", "llm_token_budget")
     @classmethod
     def _positive_count(cls, value: int) -> int:
         if value < 1:

@@ -1,0 +1,114 @@
+"""The language-model route against a local OpenAI-compatible server: tools, guard, usage, faults."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from assistant.answer import AskContext
+from assistant.ask import ask
+from tests.fake_openai import FakeOpenAI, ToolCall, Turn
+from tests.tiny_data import llm_rows
+
+pytest.importorskip("langchain")
+
+GOOD_SQL = "SELECT team, count(*) AS requests FROM llm_requests GROUP BY team ORDER BY team"
+
+
+def context_for(settings, executor, fake, **overrides):
+    configured = settings.model_copy(update={"openai_api_key": "test", "openai_base_url": fake.base_url, "llm_timeout_s": 5.0, **overrides})
+    return AskContext(settings=configured, executor=executor, route="llm")
+
+
+def expected_by_team():
+    counts = {}
+    for row in llm_rows():
+        counts[row["team"]] = counts.get(row["team"], 0) + 1
+    return sorted(counts.items())
+
+
+def test_tool_loop_refuses_unsafe_sql_and_answers_from_the_guarded_query(executor, warehouse_settings):
+    script = [
+        Turn(tool_calls=(ToolCall("run_sql", {"sql": "DROP TABLE llm_requests"}),), prompt_tokens=700, completion_tokens=20),
+        Turn(tool_calls=(ToolCall("run_sql", {"sql": GOOD_SQL}),), prompt_tokens=760, completion_tokens=25),
+        Turn(content="docs-ai, cx and platform made 100 requests each.", prompt_tokens=820, completion_tokens=15),
+    ]
+    with FakeOpenAI(script) as fake:
+        answer = ask("how many requests per team?", context_for(warehouse_settings, executor, fake))
+        bodies = fake.requests
+    assert answer.route == "llm", answer.error
+    assert answer.rows == expected_by_team()
+    assert answer.sql.startswith("SELECT team, COUNT(*) AS requests FROM llm_requests")
+    assert answer.text.startswith("docs-ai, cx and platform")
+    usage = answer.llm_usage
+    assert (usage.calls, usage.input_tokens, usage.output_tokens) == (3, 700 + 760 + 820, 20 + 25 + 15)
+    refused = [m for m in bodies[1]["messages"] if m["role"] == "tool"]
+    assert refused and refused[0]["content"].startswith("REFUSED:")
+    assert usage.cost_usd == pytest.approx((2280 * 0.15 + 60 * 0.60) / 1e6)  # gpt-4o-mini, built-in price
+
+
+def test_the_model_sees_a_summary_not_the_table(executor, warehouse_settings):
+    script = [
+        Turn(tool_calls=(ToolCall("run_sql", {"sql": "SELECT request_id, prompt_hash FROM llm_requests"}),), prompt_tokens=10, completion_tokens=5),
+        Turn(content="done", prompt_tokens=10, completion_tokens=1),
+    ]
+    with FakeOpenAI(script) as fake:
+        ask("list request ids", context_for(warehouse_settings, executor, fake))
+        tool_message = [m for m in fake.requests[1]["messages"] if m["role"] == "tool"][0]["content"]
+    assert tool_message.startswith("300 row(s)")
+    assert len(json.loads(tool_message.split("\n", 1)[1])) == 5
+
+
+def test_token_budget_stops_the_question(executor, warehouse_settings):
+    script = [Turn(tool_calls=(ToolCall("run_sql", {"sql": GOOD_SQL}),), prompt_tokens=5000, completion_tokens=10)] * 3
+    with FakeOpenAI(list(script)) as fake:
+        answer = ask("requests per team", context_for(warehouse_settings, executor, fake, llm_token_budget=4000))
+    assert answer.route == "none" and answer.error.kind == "budget"
+    assert "FINOPS_LLM_TOKEN_BUDGET" in answer.error.message
+
+
+def test_rate_limit_is_retried(executor, warehouse_settings):
+    script = [
+        Turn(status=429, headers={"Retry-After": "0"}, error="slow down"),
+        Turn(content="Nothing to query.", prompt_tokens=50, completion_tokens=4),
+    ]
+    with FakeOpenAI(script) as fake:
+        answer = ask("hello?", context_for(warehouse_settings, executor, fake))
+        assert len(fake.requests) == 2
+    assert answer.route == "llm" and answer.llm_usage.input_tokens == 50
+
+
+def test_server_error_is_a_plain_message(executor, warehouse_settings):
+    script = [Turn(status=500, error="boom", headers={"x-should-retry": "false"})]
+    with FakeOpenAI(script) as fake:
+        answer = ask("requests per team", context_for(warehouse_settings, executor, fake))
+    assert answer.route == "none" and answer.error.kind == "model_unavailable"
+
+
+def test_auto_route_asks_the_model_only_when_the_planner_cannot(executor, warehouse_settings):
+    with FakeOpenAI([Turn(content="From the model.", prompt_tokens=5, completion_tokens=2)]) as fake:
+        context = context_for(warehouse_settings, executor, fake).__class__(
+            settings=context_for(warehouse_settings, executor, fake).settings, executor=executor, route="auto"
+        )
+        planned = ask("inference cost last week", context)
+        modelled = ask("tell me something interesting about our llm usage patterns", context)
+        calls = len(fake.requests)
+    assert planned.route == "planner" and planned.llm_usage.calls == 0
+    assert modelled.route == "llm" and modelled.text == "From the model."
+    assert calls == 1
+
+
+def test_endpoint_down_exits_2_quickly(warehouse_settings):
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "assistant.cli", "ask", "--route", "llm", "--json", "requests per team"],
+        capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "FINOPS_HOME": str(warehouse_settings.home), "OPENAI_API_KEY": "test", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
+    )
+    assert result.returncode == 2
+    assert json.loads(result.stdout)["error"]["kind"] == "model_unavailable"
+    assert time.monotonic() - started < 10
