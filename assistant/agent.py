@@ -88,6 +88,8 @@ def answer_with_model(question: str, context, executor, planner, as_of: date) ->
         )
         text = _final_text(result)
         error = None
+        if _ended_on_malformed_call(result):
+            text, error = "", AnswerError("model_error", "The language model sent a malformed tool call and stopped. Try again, or ask with --route planner.")
     except TokenBudgetExceeded:
         text, error = "", AnswerError("budget", f"The question used more than FINOPS_LLM_TOKEN_BUDGET ({settings.llm_token_budget} tokens) and was stopped. Ask something narrower.")
     except openai.APITimeoutError:
@@ -106,6 +108,12 @@ def answer_with_model(question: str, context, executor, planner, as_of: date) ->
         question, "llm", text=text, sql=session.sql, columns=session.columns, rows=session.rows,
         truncated=session.truncated, llm_usage=usage,
     )
+
+
+def _ended_on_malformed_call(result) -> bool:
+    messages = result.get("messages", []) if isinstance(result, dict) else []
+    last = messages[-1] if messages else None
+    return bool(getattr(last, "invalid_tool_calls", None)) and not (getattr(last, "content", "") or "").strip()
 
 
 def _final_text(result) -> str:
