@@ -126,22 +126,26 @@ def _final_text(result) -> str:
 
 def price_usage(session: Session, model: str, executor) -> float:
     """Dollars of the question's model calls: model_prices when it lists the model, else the built-in table."""
+    from sqlglot import exp
+
     prices = None
+    query = (
+        exp.select("input_usd_per_mtok", "output_usd_per_mtok")
+        .from_("model_prices")
+        .where(exp.and_(
+            exp.EQ(this=exp.func("lower", exp.column("model")), expression=exp.Literal.string(model.lower())),
+            exp.Is(this=exp.column("valid_to"), expression=exp.null()),
+        ))
+        .limit(1)
+    )
     try:
-        rows = executor.query(
-            "SELECT input_usd_per_mtok, output_usd_per_mtok FROM model_prices "
-            f"WHERE lower(model) = lower('{_quote(model)}') AND valid_to IS NULL LIMIT 1"
-        ).rows
+        rows = executor.query(query.sql("duckdb")).rows
         prices = rows[0] if rows else None
     except Exception:  # noqa: BLE001 - an empty or missing table falls back to the built-in prices
         prices = None
     if prices is None:
         prices = BUILT_IN_PRICES.get(model.lower(), (0.0, 0.0))
     return (session.input_tokens * prices[0] + session.output_tokens * prices[1]) / 1e6
-
-
-def _quote(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def describe(model) -> str:

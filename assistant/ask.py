@@ -12,6 +12,8 @@ import time
 import uuid
 from datetime import date, timedelta
 
+from sqlglot import exp
+
 from assistant import insights
 from assistant.answer import Answer, AnswerError, AskContext
 from assistant.budgets import narrate_budgets, render_budget_query
@@ -100,7 +102,7 @@ def _latest_day(executor: Executor) -> date | None:
     latest = []
     for table in AS_OF_TABLES:
         column = model.time_column(table)
-        value = executor.query(f"SELECT max({column}) FROM {table}").rows[0][0]
+        value = executor.query(exp.select(exp.Max(this=exp.column(column))).from_(table).sql("duckdb")).rows[0][0]
         if value is not None:
             latest.append(value.date() if hasattr(value, "date") else value)
     return max(latest) + timedelta(days=1) if latest else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from assistant.plan import QueryPlan
-from assistant.render import _between
+from assistant.render import time_between
 from assistant.semantic import SemanticModel
 
 BUDGET_METRICS = ("cost", "inference_cost", "gpu_cost")
@@ -35,7 +35,7 @@ def render_budget_query(plan: QueryPlan, model: SemanticModel) -> exp.Select:
             continue
         spec = model.metrics[name]
         time_column = exp.column(model.time_column(spec.table))
-        where = _between(time_column, plan.window.start, plan.window.end)
+        where = time_between(time_column, plan.window.start, plan.window.end)
         parts.append(
             exp.select(
                 exp.alias_(exp.Literal.string(name), "metric"),
@@ -99,10 +99,10 @@ def render_budget_query(plan: QueryPlan, model: SemanticModel) -> exp.Select:
 
 
 def narrate_budgets(plan: QueryPlan, columns, rows, model: SemanticModel) -> str:
-    from assistant.narrate import _when_said, money
+    from assistant.narrate import window_in_words, money
 
     if not rows:
-        return f"No budgets match {_when_said(plan.window)}. Budgets live in the budgets table (`finops ingest`)."
+        return f"No budgets match {window_in_words(plan.window)}. Budgets live in the budgets table (`finops ingest`)."
     at = {name: i for i, name in enumerate(columns)}
     over = [r for r in rows if r[at["budget_used"]] is not None and r[at["budget_used"]] > 1]
     def name(row):
@@ -110,8 +110,8 @@ def narrate_budgets(plan: QueryPlan, columns, rows, model: SemanticModel) -> str
         label = model.metrics[row[at["metric"]]].label
         return f"{label} (total)" if scope == "total" else f"{scope} {row[at['scope_value']]} {label}"
     head = (
-        f"**{len(over)} of {len(rows)} budgets are over** {_when_said(plan.window)}"
-        if over else f"**All {len(rows)} budgets are within their limits** {_when_said(plan.window)}"
+        f"**{len(over)} of {len(rows)} budgets are over** {window_in_words(plan.window)}"
+        if over else f"**All {len(rows)} budgets are within their limits** {window_in_words(plan.window)}"
     )
     lines = [head + "."]
     for row in rows[:5]:

@@ -57,8 +57,8 @@ from assistant.lmdi import (
     lmdi,
     log_mean,  # noqa: F401 - re-exported: `from assistant.drivers import log_mean`
 )
-from assistant.narrate import _when_said, money
-from assistant.render import _between, _only_when, dimension_filter
+from assistant.narrate import window_in_words, money
+from assistant.render import time_between, only_when, dimension_filter
 from assistant.semantic import load_semantic_model
 from assistant.timewords import previous_window
 from warehouse.errors import QueryError
@@ -159,7 +159,7 @@ def _run(executor, query: exp.Select, settings, scope) -> list[dict]:
 
 def _windows(window: Window, column: str) -> tuple[exp.Expression, exp.Expression]:
     time = exp.column(column)
-    return _between(time, window.compare_start, window.compare_end), _between(time, window.start, window.end)
+    return time_between(time, window.compare_start, window.compare_end), time_between(time, window.start, window.end)
 
 
 @functools.lru_cache(maxsize=64)
@@ -180,7 +180,7 @@ def _cells_query(keys: dict[str, str], measures: dict[str, str], source: exp.Exp
     columns += [exp.alias_(_parsed(sql), name) for name, sql in (extra or {}).items()]
     for name, sql in measures.items():
         aggregate = _parsed(sql)
-        columns += [exp.alias_(_only_when(aggregate, c), f"{name}_{i}") for i, c in enumerate(conditions)]
+        columns += [exp.alias_(only_when(aggregate, c), f"{name}_{i}") for i, c in enumerate(conditions)]
     groups = [_parsed(sql) for sql in keys.values()]
     return exp.select(*columns).from_(source).group_by(*groups)
 
@@ -527,14 +527,14 @@ def narrate_drivers(report: DriverReport, top: int = 3) -> str:
         Window("the period before", w.compare_start, w.compare_end).describe()
     change = report.change_usd
     if abs(change) < 0.005:
-        text = f"{label} was unchanged at {money(report.total_after, compact=True)} {_when_said(w)} against {then}."
+        text = f"{label} was unchanged at {money(report.total_after, compact=True)} {window_in_words(w)} against {then}."
         if report.factors:
             text += " Within it: " + ", ".join(f"{FACTOR_WORDS.get(f.factor, f.factor)} {money(f.impact_usd, compact=True, sign=True)}"
                                                for f in report.factors[:4]) + "."
         return text
     pct = f" {abs(report.change_pct):.1f}%" if report.change_pct is not None else ""
     text = (f"{label} {'rose' if change > 0 else 'fell'}{pct} ({money(change, compact=True, sign=True)}) "
-            f"{_when_said(w)} against {then}, to {money(report.total_after, compact=True)} "
+            f"{window_in_words(w)} against {then}, to {money(report.total_after, compact=True)} "
             f"from {money(report.total_before, compact=True)}.")
     primary = [d for d in report.drivers if d.dimension == DIMENSIONS[report.metric][0]]
     shown = [d for d in primary[:top] if abs(d.impact_usd) >= 0.05 * abs(change)] or primary[:1]

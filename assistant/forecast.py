@@ -31,7 +31,7 @@ from sqlglot import exp
 
 from assistant.narrate import money
 from assistant.plan import Filter
-from assistant.render import _between
+from assistant.render import time_between
 from assistant.semantic import load_semantic_model
 from warehouse.guard import validate_sql
 
@@ -158,7 +158,7 @@ def _daily_query(metric: str, start: date, end: date, filters) -> exp.Select:
     spec = model.metrics[metric]
     time = exp.column(model.time_column(spec.table))
     day = exp.func("date_trunc", exp.Literal.string("day"), time)
-    conditions = [_between(time, start, end)]
+    conditions = [time_between(time, start, end)]
     for f in filters:
         column = model.dimensions[f.dimension].columns.get(spec.table) if f.dimension in model.dimensions else None
         if column is None:

@@ -68,7 +68,7 @@ def narrate(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], model:
     metric = model.metrics[plan.metric]
     label = metric.label[0].upper() + metric.label[1:]
     where = "".join(f" for {f.dimension} {'not ' if f.negate else ''}{' or '.join(f.values)}" for f in plan.filters)
-    window = _when_said(plan.window)
+    window = window_in_words(plan.window)
     index = {name: i for i, name in enumerate(columns)}
     if not rows or all(v is None for v in rows[0][len(plan.dimensions) :]):
         return f"No {metric.label} found{where} {window}. Try a longer window or check the filters."
@@ -97,7 +97,7 @@ def narrate(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], model:
     return _ranking(plan, columns, rows, metric, label, where, window, truncated) + definition
 
 
-def _when_said(window) -> str:
+def window_in_words(window) -> str:
     """'last week (2026-11-16 to 2026-11-22)', or 'in November 2026 (...)' for names and dates."""
     described = window.describe()
     relative = ("last", "this", "the", "today", "yesterday", "past", "previous", "month to date", "year to date", "week over week", "month over month")

@@ -29,14 +29,14 @@ def _timestamp(day: date) -> exp.Expression:
     return exp.cast(exp.Literal.string(day.isoformat()), "TIMESTAMP")
 
 
-def _between(column: exp.Expression, start: date, end: date) -> exp.Expression:
+def time_between(column: exp.Expression, start: date, end: date) -> exp.Expression:
     return exp.and_(
         exp.GTE(this=column.copy(), expression=_timestamp(start)),
         exp.LT(this=column.copy(), expression=_timestamp(end)),
     )
 
 
-def _only_when(expression: exp.Expression, condition: exp.Expression) -> exp.Expression:
+def only_when(expression: exp.Expression, condition: exp.Expression) -> exp.Expression:
     """The metric expression with every aggregate limited to rows meeting `condition` (FILTER)."""
     expression = expression.copy()
 
@@ -87,19 +87,19 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     conditions = [] if share_of_part else [dimension_filter(f, table, model) for f in plan.filters]
     compare = plan.compared and plan.intent in ("comparison", "why_changed", "total")
     if compare:
-        current = _between(time_column, window.start, window.end)
-        previous = _between(time_column, window.compare_start, window.compare_end)
+        current = time_between(time_column, window.start, window.end)
+        previous = time_between(time_column, window.compare_start, window.compare_end)
         start, end = min(window.start, window.compare_start), max(window.end, window.compare_end)
-        conditions.insert(0, _between(time_column, start, end))
+        conditions.insert(0, time_between(time_column, start, end))
     else:
-        conditions.insert(0, _between(time_column, window.start, window.end))
+        conditions.insert(0, time_between(time_column, window.start, window.end))
 
     projections = [exp.alias_(expression.copy(), name) for name, expression in groups]
     order: list[exp.Ordered] = []
     for name in plan.metrics:
         metric = model.metrics[name].expression
         if compare:
-            now, before = _only_when(metric, current), _only_when(metric, previous)
+            now, before = only_when(metric, current), only_when(metric, previous)
             projections.append(exp.alias_(now, name))
             projections.append(exp.alias_(before, f"{name}_previous"))
             projections.append(exp.alias_(exp.Sub(this=now.copy(), expression=before.copy()), f"{name}_change"))
@@ -109,8 +109,8 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     if share_of_part:  # "what share of inference cost is support-chat": the part over the whole
         whole = model.metrics[main].expression
         projections = [
-            exp.alias_(_only_when(whole, part), main),
-            exp.alias_(exp.Div(this=_only_when(whole, part), expression=whole.copy()), "share"),
+            exp.alias_(only_when(whole, part), main),
+            exp.alias_(exp.Div(this=only_when(whole, part), expression=whole.copy()), "share"),
         ]
     if plan.intent == "share" and groups:
         total = exp.Window(this=exp.Sum(this=model.metrics[main].expression.copy()), over="OVER")
