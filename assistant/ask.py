@@ -78,22 +78,11 @@ def planner_for(executor: Executor) -> tuple[Planner, date | None]:
 
 def _data_as_of(executor: Executor) -> date | None:
     """The day after the latest day with data, cached beside the value index for this data version."""
-    import json
-
-    cache = executor.lake.home / "cache" / f"as_of-{executor.lake.version():.6f}.json"
-    try:
-        cached = json.loads(cache.read_text())["as_of"]
-        return date.fromisoformat(cached) if cached else None
-    except (OSError, ValueError, KeyError):
-        pass
+    cached = executor.lake.read_cache("as_of")
+    if isinstance(cached, dict) and "as_of" in cached:
+        return date.fromisoformat(cached["as_of"]) if cached["as_of"] else None
     found = _latest_day(executor)
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        for stale in cache.parent.glob("as_of-*.json"):
-            stale.unlink(missing_ok=True)
-        cache.write_text(json.dumps({"as_of": found.isoformat() if found else None}))
-    except OSError:
-        pass
+    executor.lake.write_cache("as_of", {"as_of": found.isoformat() if found else None})
     return found
 
 

@@ -57,7 +57,14 @@ class Planner:
     def __init__(self, model: SemanticModel | None = None, values: ValueIndex | None = None) -> None:
         self.model = model or load_semantic_model()
         self.values = values or ValueIndex({})
-        self.vocabulary = Vocabulary.from_model(self.model, extra_words=self.values.words())
+        value_words = self.values.words()
+        self.vocabulary = Vocabulary.from_model(self.model, extra_words=value_words)
+        # Fixed for the life of the planner, so worked out once rather than per question.
+        self.question_words = (self.vocabulary.words - value_words) | STOPWORDS
+        self.known_words = self.vocabulary.words | COMMON_WORDS | STOPWORDS
+        self.value_names = {
+            SEPARATORS.sub("", value.lower()) for values in self.values.values.values() for value in values
+        }
 
     def plan(self, question: str, context: PlannerContext) -> QueryPlan | Clarification:
         return plan_question(question, context, self)
@@ -285,12 +292,15 @@ def _table_of(plan: QueryPlan | None, model: SemanticModel) -> str | None:
 
 def _split_english(tokens: list[str], planner: Planner) -> list[str]:
     """'month-by-month' and 'on-demand' are words; 'support-chat' and 'gpt-4o' are names in the data."""
-    names = {SEPARATORS.sub("", value.lower()) for values in planner.values.values.values() for value in values}
-    known = planner.vocabulary.words | COMMON_WORDS | STOPWORDS
     out = []
     for token in tokens:
         parts = token.split("-")
-        if len(parts) > 1 and all(p.isalpha() for p in parts) and SEPARATORS.sub("", token) not in names and all(p in known for p in parts):
+        if (
+            len(parts) > 1
+            and all(p.isalpha() for p in parts)
+            and SEPARATORS.sub("", token) not in planner.value_names
+            and all(p in planner.known_words for p in parts)
+        ):
             out.extend(parts)
         else:
             out.append(token)
@@ -326,8 +336,7 @@ def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named
     """[(dimension, value, positions)] found in the question, or a Clarification when ambiguous."""
     named_dimensions = named_dimensions or {}
     found = []
-    words = planner.vocabulary.words - {t for d in planner.values.values.values() for v in d for t in _split(v)}
-    candidates = planner.values.find_exact_names(tokens) + planner.values.find(tokens, taken, words | STOPWORDS)
+    candidates = planner.values.find_exact_names(tokens) + planner.values.find(tokens, taken, planner.question_words)
 
     def beside_named(m) -> bool:  # "prod cluster": a cluster value, not the environment prod
         return any(name == m.dimension and (span[1] == m.span[0] or span[0] == m.span[1]) for span, name in named_dimensions.items())
@@ -360,10 +369,6 @@ def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named
         match = readings[0]
         found.append((match.dimension, match.value, tuple(range(*match.span))))
     return found, None
-
-
-def _split(value: str) -> list[str]:
-    return [t for t in re.split(r"[^a-z0-9]+", value.lower()) if t]
 
 
 def _as_filters(found, text: str) -> list[Filter]:

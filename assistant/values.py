@@ -10,7 +10,6 @@ exactly one value ("opus") is enough.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,12 +55,9 @@ class ValueIndex:
 
     @classmethod
     def build(cls, executor, model: SemanticModel) -> ValueIndex:
-        cache = executor.lake.home / "cache" / f"values-{executor.lake.version():.6f}.json"
-        if cache.is_file():
-            try:
-                return cls(json.loads(cache.read_text()))
-            except (OSError, ValueError):
-                pass
+        cached = executor.lake.read_cache("values")
+        if isinstance(cached, dict):
+            return cls(cached)
         values: dict[str, dict[str, list[str]]] = {}
         for name, dimension in model.dimensions.items():
             for table, column in dimension.columns.items():
@@ -79,10 +75,7 @@ class ValueIndex:
                     continue  # ids and the like: not words people type
                 for (value,) in rows:
                     values.setdefault(name, {}).setdefault(str(value), []).append(table)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        for stale in cache.parent.glob("values-*.json"):
-            stale.unlink(missing_ok=True)
-        cache.write_text(json.dumps(values))
+        executor.lake.write_cache("values", values)
         return cls(values)
 
     def words(self) -> set[str]:

@@ -14,6 +14,7 @@ tools may open `warehouse.duckdb` read-only and query the views.
 from __future__ import annotations
 
 import fcntl
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,27 @@ class Lake:
             return self.catalog_path.stat().st_mtime_ns / 1e9
         except FileNotFoundError:
             return 0.0
+
+    def read_cache(self, name: str):
+        """What `write_cache(name, ...)` stored for the data as it is now, or None (a load changes the version)."""
+        try:
+            return json.loads(self._cache_path(name).read_text())
+        except (OSError, ValueError):
+            return None
+
+    def write_cache(self, name: str, data) -> None:
+        """Keep JSON `data` for this data version, dropping what was kept for earlier versions."""
+        path = self._cache_path(name)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for stale in path.parent.glob(f"{name}-*.json"):
+                stale.unlink(missing_ok=True)
+            path.write_text(json.dumps(data))
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+
+    def _cache_path(self, name: str) -> Path:
+        return self.home / "cache" / f"{name}-{self.version():.6f}.json"
 
     @contextmanager
     def ingest_lock(self) -> Iterator[None]:
