@@ -2,27 +2,41 @@
 
 The model never touches DuckDB directly: it fills a metric query (rendered by the
 planner's renderer) or sends SQL that passes the guard under the caller's scope;
-a refusal or an error goes back to it as the tool result, so it can correct
-itself within `FINOPS_LLM_MAX_STEPS`. Results come back as small summaries, and
-warehouse text is marked as data. Token counts come from the API's `usage` and
-are priced; an endpoint that is down, slow or over budget ends with a plain
-message, never a traceback. LangChain loads only when this route is used.
+a refusal, an error or a malformed tool call goes back to it as the tool result,
+so it can correct itself within `FINOPS_LLM_MAX_STEPS`. It starts from a compact
+prompt (table, metric and dimension names, and the most similar confirmed
+examples) and looks up columns, definitions and data values when it needs them.
+Results come back as small summaries, and warehouse text is marked as data.
+Every call's tokens come from the API's `usage`, are priced, summed into the
+Answer and appended to `assistant_usage`; an endpoint that is down, slow or over
+budget ends with a plain message, never a traceback. LangChain loads only when
+this route is used.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from assistant.answer import Answer, AnswerError, LlmUsage
+
+log = logging.getLogger("finops")
 
 # USD per million tokens (input, output) for models that model_prices does not list.
 BUILT_IN_PRICES = {
     "gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00), "gpt-4.1": (2.00, 8.00), "gpt-4.1-mini": (0.40, 1.60),
     "gpt-4.1-nano": (0.10, 0.40), "gpt-5": (1.25, 10.00), "gpt-5-mini": (0.25, 2.00), "gpt-5-nano": (0.05, 0.40),
+    "text-embedding-3-small": (0.02, 0.0), "text-embedding-3-large": (0.13, 0.0),
 }
 SUMMARY_ROWS = 5
+PROMPT_EXAMPLES = 1  # more go through lookup; each costs ~70 tokens on every call
+EXAMPLE_MAX_DISTANCE = 0.2  # e5 cosine distance; farther examples mislead more than they help
+MAX_CORRECTIONS = 2  # malformed tool calls sent back to the model before giving up
 
 
 class TokenBudgetExceeded(Exception):
@@ -31,18 +45,26 @@ class TokenBudgetExceeded(Exception):
 
 @dataclass
 class Session:
-    """What the tools leave behind for the Answer: the last good query and the model's usage."""
+    """What the tools and callbacks leave behind for the Answer: the last good query and each model call."""
 
+    question_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     sql: str | None = None
     columns: tuple = ()
     rows: list = field(default_factory=list)
     truncated: bool = False
-    calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
+    calls: list[tuple[int, int]] = field(default_factory=list)  # (input, output) tokens per call
+    corrections: int = 0
+
+    @property
+    def input_tokens(self) -> int:
+        return sum(c[0] for c in self.calls)
+
+    @property
+    def output_tokens(self) -> int:
+        return sum(c[1] for c in self.calls)
 
 
-def answer_with_model(question: str, context, executor, planner, as_of: date) -> Answer:
+def answer_with_model(question: str, context, executor, planner, as_of: date, memory=None) -> Answer:
     settings = context.settings
     if not settings.model_configured:
         return Answer(
@@ -51,36 +73,65 @@ def answer_with_model(question: str, context, executor, planner, as_of: date) ->
         )
     import openai
     from langchain.agents import create_agent
+    from langchain.agents.middleware import after_model
     from langchain_core.callbacks import BaseCallbackHandler
+    from langchain_core.messages import ToolMessage
     from langchain_openai import ChatOpenAI
 
-    from prompts import render_prompt
-
     session = Session()
+    on_token = getattr(context, "on_token", None)
 
     class Meter(BaseCallbackHandler):
         raise_error = True  # the budget stop must end the run, not be logged and ignored
+
+        def on_llm_new_token(self, token: str, **kwargs) -> None:
+            if on_token is not None and token:
+                on_token(token)
 
         def on_llm_end(self, response, **kwargs) -> None:
             for generations in response.generations:
                 for generation in generations:
                     usage = getattr(getattr(generation, "message", None), "usage_metadata", None) or {}
-                    session.calls += 1
-                    session.input_tokens += int(usage.get("input_tokens", 0))
-                    session.output_tokens += int(usage.get("output_tokens", 0))
+                    session.calls.append((int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))))
             if session.input_tokens + session.output_tokens > settings.llm_token_budget:
                 raise TokenBudgetExceeded()
+
+    @after_model(can_jump_to=["model"])
+    def correct_malformed_calls(state, runtime):
+        """A tool call whose arguments are not JSON goes back to the model as an error, a bounded number of times."""
+        last = state["messages"][-1]
+        bad = list(getattr(last, "invalid_tool_calls", None) or [])
+        if not bad or session.corrections >= MAX_CORRECTIONS:
+            return None
+        session.corrections += 1
+        replies = [
+            ToolMessage(
+                content=f"ERROR: the arguments of {call.get('name') or 'the tool'} were not a valid JSON object "
+                        f"({call.get('error') or 'could not be parsed'}). Send the call again with a JSON object of its parameters.",
+                tool_call_id=call.get("id") or "invalid",
+                name=call.get("name") or "invalid",
+                status="error",
+            )
+            for call in bad
+        ]
+        return {"messages": replies} if last.tool_calls else {"messages": replies, "jump_to": "model"}
 
     model = ChatOpenAI(
         model=settings.model,
         api_key=settings.openai_api_key or "not-needed",
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout_s,
-        max_retries=2,
+        max_retries=settings.llm_retries,
         temperature=0,
+        streaming=on_token is not None,
+        stream_usage=True,
     )
-    tools = make_tools(session, context, executor, planner, as_of)
-    agent = create_agent(model, tools, system_prompt=render_prompt("agent_system", as_of=as_of.isoformat(), schema=describe(planner.model)))
+    embedding_calls = len(getattr(getattr(memory, "embeddings", None), "calls", []))
+    examples = _similar_examples(memory, question)
+    tools = make_tools(session, context, executor, planner, memory)
+    agent = create_agent(
+        model, tools, system_prompt=system_prompt(planner.model, as_of, examples), middleware=[correct_malformed_calls],
+    )
     try:
         result = agent.invoke(
             {"messages": [{"role": "user", "content": question}]},
@@ -89,25 +140,68 @@ def answer_with_model(question: str, context, executor, planner, as_of: date) ->
         text = _final_text(result)
         error = None
         if _ended_on_malformed_call(result):
-            text, error = "", AnswerError("model_error", "The language model sent a malformed tool call and stopped. Try again, or ask with --route planner.")
+            text, error = "", AnswerError("model_error", "The language model kept sending malformed tool calls and was stopped. Try again, or ask with --route planner.")
     except TokenBudgetExceeded:
         text, error = "", AnswerError("budget", f"The question used more than FINOPS_LLM_TOKEN_BUDGET ({settings.llm_token_budget} tokens) and was stopped. Ask something narrower.")
     except openai.APITimeoutError:
         text, error = "", AnswerError("model_unavailable", f"The language model did not answer within FINOPS_LLM_TIMEOUT_S ({settings.llm_timeout_s:g} s). Try again, or ask with --route planner.")
-    except (openai.APIConnectionError, openai.InternalServerError, openai.RateLimitError, openai.APIStatusError) as failure:
+    except (openai.APIConnectionError, openai.InternalServerError, openai.RateLimitError) as failure:
         text, error = "", AnswerError("model_unavailable", f"The language model endpoint failed ({type(failure).__name__}). Try again later, or ask with --route planner.")
+    except openai.APIStatusError as failure:
+        text, error = "", AnswerError("model_unavailable", f"The language model endpoint refused the request (HTTP {failure.status_code}). Check OPENAI_API_KEY, OPENAI_BASE_URL and FINOPS_MODEL.")
     except Exception as failure:  # noqa: BLE001 - LangGraph's step limit and other agent stops
         if type(failure).__name__ == "GraphRecursionError":
             text, error = "", AnswerError("steps", f"The model needed more than FINOPS_LLM_MAX_STEPS ({settings.llm_max_steps}) steps and was stopped. Ask something narrower.")
         else:
             raise
-    usage = LlmUsage(session.calls, session.input_tokens, session.output_tokens, price_usage(session, settings.model, executor))
+    prices = model_price(settings.model, executor)
+    usage = LlmUsage(
+        len(session.calls), session.input_tokens, session.output_tokens,
+        sum(_cost(prices, i, o) for i, o in session.calls),
+    )
+    new_embedding_calls = list(getattr(getattr(memory, "embeddings", None), "calls", []))[embedding_calls:]
+    _record(question, context, session, prices, new_embedding_calls, executor)
     if error is not None:
         return Answer(question, "none", error=error, llm_usage=usage)
     return Answer(
         question, "llm", text=text, sql=session.sql, columns=session.columns, rows=session.rows,
         truncated=session.truncated, llm_usage=usage,
     )
+
+
+def _cost(prices: tuple[float, float], input_tokens: int, output_tokens: int) -> float:
+    return (input_tokens * prices[0] + output_tokens * prices[1]) / 1e6
+
+
+def _record(question, context, session: Session, prices, embedding_calls, executor) -> None:
+    """Append this question's model calls to assistant_usage; a failure to record never loses the answer."""
+    from warehouse.usage import UsageRow, record_usage
+
+    settings = context.settings
+    now = datetime.now(timezone.utc)
+    channel = getattr(context, "channel", None)
+    rows = [
+        UsageRow(now, session.question_id, "chat", settings.model, i, o, _cost(prices, i, o), question, channel)
+        for i, o in session.calls
+    ]
+    for embedding_model, tokens in embedding_calls:
+        embedding_prices = model_price(embedding_model, executor)
+        rows.append(UsageRow(now, session.question_id, "embeddings", embedding_model, tokens, 0,
+                             _cost(embedding_prices, tokens, 0), question, channel))
+    try:
+        record_usage(settings.home, rows)
+    except OSError as failure:
+        log.warning("could not record the assistant's usage in %s: %s", settings.home, failure)
+
+
+def _similar_examples(memory, question: str) -> list:
+    if memory is None:
+        return []
+    try:
+        return [e for e in memory.similar_examples(question, k=PROMPT_EXAMPLES) if e.distance <= EXAMPLE_MAX_DISTANCE]
+    except Exception as failure:  # noqa: BLE001 - the examples help; the question does not depend on them
+        log.warning("example store unavailable: %s", failure)
+        return []
 
 
 def _ended_on_malformed_call(result) -> bool:
@@ -124,11 +218,10 @@ def _final_text(result) -> str:
     return "The model gave no answer."
 
 
-def price_usage(session: Session, model: str, executor) -> float:
-    """Dollars of the question's model calls: model_prices when it lists the model, else the built-in table."""
+def model_price(model: str, executor) -> tuple[float, float]:
+    """(input, output) USD per million tokens: model_prices when it lists the model, else the built-in table."""
     from sqlglot import exp
 
-    prices = None
     query = (
         exp.select("input_usd_per_mtok", "output_usd_per_mtok")
         .from_("model_prices")
@@ -140,27 +233,29 @@ def price_usage(session: Session, model: str, executor) -> float:
     )
     try:
         rows = executor.query(query.sql("duckdb")).rows
-        prices = rows[0] if rows else None
     except Exception:  # noqa: BLE001 - an empty or missing table falls back to the built-in prices
-        prices = None
-    if prices is None:
-        prices = BUILT_IN_PRICES.get(model.lower(), (0.0, 0.0))
-    return (session.input_tokens * prices[0] + session.output_tokens * prices[1]) / 1e6
+        rows = []
+    if rows and rows[0][0] is not None:
+        return float(rows[0][0]), float(rows[0][1] or 0.0)
+    return BUILT_IN_PRICES.get(model.lower(), (0.0, 0.0))
 
 
-def describe(model) -> str:
-    """The semantic model in compact form: what the model needs to write correct queries, nothing more."""
-    lines = []
-    for table, spec in model.tables.items():
-        from warehouse.contract import TABLES
+def system_prompt(model, as_of: date, examples=()) -> str:
+    """The first thing the model reads: rules, and the semantic model by name only (details via lookup)."""
+    from prompts import render_prompt
+    from warehouse.contract import QUERYABLE
 
-        columns = ", ".join(f"{c.name} {c.type}" for c in TABLES[table].columns)
-        lines.append(f"- {table} (time column {spec.time_column or 'none'}): {columns}")
-    lines.append("Metrics:")
-    lines += [f"- {name}: {m.sql} on {m.table}" for name, m in model.metrics.items()]
-    lines.append("Dimensions:")
-    lines += [f"- {name}: " + ", ".join(f"{t}.{sql}" for t, sql in d.sql.items()) for name, d in model.dimensions.items()]
-    return "\n".join(lines)
+    # Space-separated names: a third fewer tokens than commas, and as clear.
+    tables = " ".join(f"{t.name}.{t.time_column}" if t.time_column else t.name for t in QUERYABLE.values())
+    shown = ""
+    if examples:
+        shown = f"Confirmed example (as_of {examples[0].as_of or 'unknown'}):\n" + "\n".join(
+            f"Q: {e.question}\nSQL: {e.sql}" for e in examples
+        )
+    return render_prompt(
+        "agent_system", as_of=as_of.isoformat(), tables=tables,
+        metrics=" ".join(model.metrics), dimensions=" ".join(model.dimensions), examples=shown,
+    ).strip()
 
 
 def summarize(columns, rows, truncated: bool) -> str:
@@ -172,14 +267,71 @@ def summarize(columns, rows, truncated: bool) -> str:
     return f"{note}\n{json.dumps(shown, default=str)}"
 
 
-def make_tools(session: Session, context, executor, planner, as_of: date) -> list:
-    from langchain.tools import tool
+def lookup_text(text: str, planner, memory=None, limit: int = 6) -> str:
+    """What `lookup` returns: a table's columns, or the definitions, data values and examples matching words."""
+    from assistant.retrieval import content_words, definition_texts
+    from warehouse.contract import QUERYABLE
 
+    name = text.strip().lower()
+    if name in QUERYABLE:
+        table = QUERYABLE[name]
+        return f"{table.name}: " + ", ".join(f"{c.name} {c.type}" for c in table.columns)
+    lines: list[str] = []
+    words = content_words(text)
+    try:
+        if memory is None:
+            raise LookupError("no example store")
+        lines += [d.text for d in memory.definitions(text, planner.model, k=limit)]
+        examples = memory.similar_examples(text, k=2)
+    except Exception:  # noqa: BLE001 - without chromadb, a plain word match over the same definitions
+        lines += [t for _, _, t in definition_texts(planner.model) if words & content_words(t)][:limit]
+        examples = []
+    import re
+
+    words = words | set(re.findall(r"[a-z0-9][a-z0-9._-]*", text.lower()))
+    found = []
+    for dimension, values in planner.values.values.items():
+        for value in values:
+            flat = value.lower().replace("-", " ").replace("_", " ")
+            if any(word in flat.split() or word == value.lower() for word in words):
+                found.append(f"{dimension}={value}")
+    if found:
+        lines.append("values in the data (JSON data): " + json.dumps(found[:12]))
+    lines += [f"example: Q: {e.question} SQL: {e.sql}" for e in examples]
+    return "\n".join(lines) if lines else f"Nothing matches {text!r}. Tables: {', '.join(QUERYABLE)}."
+
+
+class MetricQuery(BaseModel):
+    """metric_query's arguments, checked before a plan is built from them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str
+    start: date
+    end: date
+    by: list[str] = []
+    where: dict[str, list[str]] = {}
+    top: int = Field(0, ge=0, le=1000)
+
+    @field_validator("where", mode="before")
+    @classmethod
+    def _values_as_lists(cls, value):
+        if isinstance(value, dict):  # {"team": "cx"} means {"team": ["cx"]}
+            return {k: v if isinstance(v, list) else [v] for k, v in value.items()}
+        return value
+
+
+def make_tools(session: Session, context, executor, planner, memory=None) -> list:
+    from langchain_core.tools import StructuredTool
+
+    from assistant.answer import Window
     from assistant.plan import Filter, QueryPlan
     from assistant.render import PlanError, render_sql
-    from assistant.answer import Window
+    from prompts import tool_descriptions
     from warehouse.errors import FinopsError
     from warehouse.guard import validate_sql
+
+    described = tool_descriptions()
 
     def run(sql: str) -> str:
         try:
@@ -190,35 +342,38 @@ def make_tools(session: Session, context, executor, planner, as_of: date) -> lis
         session.sql, session.columns, session.rows, session.truncated = safe, result.columns, result.rows, result.truncated
         return summarize(result.columns, result.rows, result.truncated)
 
-    @tool
-    def run_sql(sql: str) -> str:
-        """Run one read-only DuckDB SELECT over the warehouse tables; returns a few rows as JSON data, or REFUSED with the reason."""
-        return run(sql)
-
-    @tool
-    def metric_query(metric: str, start: str, end: str, dimensions: list[str] | None = None,
-                     filters: dict[str, list[str]] | None = None, limit: int | None = None) -> str:
-        """Query a named metric for a window (start inclusive, end exclusive, YYYY-MM-DD), grouped by dimensions, filtered by dimension values."""
+    def metric_query(**arguments) -> str:
         try:
-            window = Window(f"{start} to {end}", date.fromisoformat(start), date.fromisoformat(end))
+            query = MetricQuery.model_validate(arguments)
+        except ValidationError as problem:
+            wrong = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}" for e in problem.errors())
+            return f"ERROR: {wrong}."
+        try:
+            window = Window(f"{query.start} to {query.end}", query.start, query.end)
             plan = QueryPlan(
-                "ranking" if limit else ("breakdown" if dimensions else "total"), (metric,), window,
-                dimensions=tuple(dimensions or ()),
-                filters=tuple(Filter(d, tuple(v)) for d, v in (filters or {}).items()),
-                limit=limit,
+                "ranking" if query.top else ("breakdown" if query.by else "total"), (query.metric,), window,
+                dimensions=tuple(query.by),
+                filters=tuple(Filter(d, tuple(v)) for d, v in query.where.items()),
+                limit=query.top or None,
             )
             return run(render_sql(plan, planner.model))
         except (KeyError, ValueError, PlanError) as problem:
             return f"ERROR: {problem}. Metrics: {', '.join(planner.model.metrics)}; dimensions: {', '.join(planner.model.dimensions)}."
 
-    @tool
-    def find_values(dimension: str, text: str) -> str:
-        """Values of a dimension in the warehouse that look like the text (for filters)."""
-        values = planner.values.values.get(dimension)
-        if values is None:
-            return f"ERROR: no dimension {dimension!r}; dimensions: {', '.join(planner.values.values)}."
-        needle = text.lower().replace(" ", "").replace("-", "")
-        found = [v for v in values if needle in v.lower().replace(" ", "").replace("-", "")][:20]
-        return json.dumps(found)
+    def run_sql(sql: str = "", **unexpected) -> str:
+        if unexpected or not sql:
+            return "ERROR: run_sql takes one argument, sql."
+        return run(sql)
 
-    return [metric_query, run_sql, find_values]
+    def lookup(text: str = "", **unexpected) -> str:
+        if unexpected or not text:
+            return "ERROR: lookup takes one argument, text."
+        return lookup_text(text, planner, memory)
+
+    return [
+        StructuredTool.from_function(
+            function, name=name, description=described[name]["description"].strip(),
+            args_schema=described[name]["parameters"],
+        )
+        for name, function in (("metric_query", metric_query), ("run_sql", run_sql), ("lookup", lookup))
+    ]

@@ -116,6 +116,34 @@ class Answer:
             "error": {"kind": self.error.kind, "message": self.error.message} if self.error else None,
         }
 
+    @classmethod
+    def from_json(cls, data: dict) -> Answer:
+        """The Answer `to_json` described (plans are not kept; rows come back as tuples of JSON values)."""
+        window = data.get("window")
+        error = data.get("error")
+        usage = data.get("llm_usage") or {}
+        return cls(
+            question=data["question"],
+            route=data["route"],
+            text=data.get("text") or "",
+            window=Window(
+                window["label"], date.fromisoformat(window["start"]), date.fromisoformat(window["end"]),
+                date.fromisoformat(window["compare_start"]) if window.get("compare_start") else None,
+                date.fromisoformat(window["compare_end"]) if window.get("compare_end") else None,
+            ) if window else None,
+            sql=data.get("sql"),
+            columns=tuple(data.get("columns") or ()),
+            rows=[tuple(row) for row in data.get("rows") or []],
+            chart=data.get("chart"),
+            drivers=list(data.get("drivers") or []),
+            anomalies=list(data.get("anomalies") or []),
+            suggestions=list(data.get("suggestions") or []),
+            llm_usage=LlmUsage(int(usage.get("calls", 0)), int(usage.get("input_tokens", 0)),
+                               int(usage.get("output_tokens", 0)), float(usage.get("cost_usd", 0.0))),
+            elapsed_ms=float(data.get("elapsed_ms") or 0.0),
+            error=AnswerError(error["kind"], error["message"]) if error else None,
+        )
+
 
 @dataclass(frozen=True)
 class AskContext:
@@ -127,6 +155,9 @@ class AskContext:
     route: str = "auto"
     previous: Answer | None = None
     executor: Any = field(default=None, compare=False, repr=False)
+    memory: Any = field(default=None, compare=False, repr=False)  # assistant.retrieval.Memory; opened when needed
+    channel: str = "cli"  # where the question came from, recorded with the assistant's usage
+    on_token: Any = field(default=None, compare=False, repr=False)  # called with each streamed model token
 
     def after(self, answer: Answer) -> AskContext:
         """The context for a follow-up to `answer`."""

@@ -103,16 +103,12 @@ def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
     if as_of is None:
         return Answer(question, "none", error=AnswerError("warehouse", "The warehouse is empty. Load data with `finops ingest PATH`."))
     if context.route == "llm":
-        from assistant.agent import answer_with_model
-
-        return answer_with_model(question, context, executor, planner, as_of)
+        return model_answer(question, context, executor, planner, as_of)
     previous = context.previous.plan if context.previous is not None else None
     result = planner.plan(question, PlannerContext(as_of=as_of, previous=previous))
     if isinstance(result, Clarification):
         if context.route == "auto" and result.kind in MODEL_CAN_TRY and context.settings.model_configured:
-            from assistant.agent import answer_with_model
-
-            answer = answer_with_model(question, context, executor, planner, as_of)
+            answer = model_answer(question, context, executor, planner, as_of)
             if answer.answered:
                 return answer
         return Answer(question, "none", suggestions=list(result.suggestions), error=AnswerError(result.kind, result.message))
@@ -127,6 +123,36 @@ def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
         answer = insights.explain_change(answer, result, context, executor)
     if result.intent == "budget" and answer.answered:
         answer = insights.answer_budget_outlook(answer, result, context, executor, as_of)
+    return answer
+
+
+def model_answer(question: str, context: AskContext, executor: Executor, planner: Planner, as_of: date) -> Answer:
+    """The language model's answer, or the stored one when the same question was answered on the same data."""
+    from dataclasses import replace
+
+    from assistant.agent import answer_with_model
+    from assistant.retrieval import CacheKey, memory_for
+
+    if not context.settings.model_configured:
+        return answer_with_model(question, context, executor, planner, as_of)
+    memory = context.memory
+    try:
+        memory = memory or memory_for(context.settings)
+        key = CacheKey(f"{executor.lake.version():.6f}", as_of.isoformat(), str(context.scope or ""))
+        stored = memory.cached_answer(question, key)
+    except Exception as failure:  # noqa: BLE001 - without the store the model still answers
+        log.warning("answer cache unavailable: %s", failure)
+        memory, stored = None, None
+    if stored is not None:
+        cached = Answer.from_json(stored)
+        return replace(cached, question=question, route="cache", llm_usage=type(cached.llm_usage)())
+    answer = answer_with_model(question, context, executor, planner, as_of, memory=memory)
+    # Answers about the assistant's own usage change with every question, so they are never stored.
+    if memory is not None and answer.answered and "assistant_usage" not in (answer.sql or ""):
+        try:
+            memory.remember_answer(question, key, answer.to_json())
+        except Exception as failure:  # noqa: BLE001
+            log.warning("could not store the answer: %s", failure)
     return answer
 
 

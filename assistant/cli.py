@@ -283,6 +283,50 @@ def ask(
         raise typer.Exit(2)
 
 
+@app.command()
+@_guarded
+def feedback(
+    verdict: Annotated[str, typer.Argument(help="good (teach this answer as an example) or bad.")],
+    question: Annotated[str, typer.Argument(help="The question the verdict is about.")],
+    sql_text: Annotated[Optional[str], typer.Option("--sql", help="The right SQL for the question (checked by the guard and run).")] = None,
+    note: Annotated[Optional[str], typer.Option(help="Why, in a few words.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The date the question's time words meant, YYYY-MM-DD.")] = None,
+    scope: Annotated[Optional[str], typer.Option(help="The scope it was asked in, e.g. team=cx.")] = None,
+) -> None:
+    """Confirm (good) or reject (bad) an answer. Only confirmed answers become examples."""
+    from assistant.answer import Answer, AskContext
+    from assistant.ask import ask as run_ask
+    from assistant.feedback import VERDICTS, record_feedback
+    from warehouse.executor import Executor
+    from warehouse.scope import Scope
+
+    if verdict not in VERDICTS:
+        raise FinopsError(f"The verdict is good or bad, not {verdict!r}.")
+    from assistant.ask import planner_for
+
+    settings = _settings()
+    day = _parse_date(as_of, "--as-of") if as_of else None
+    row_scope = Scope.parse(scope) if scope else None
+    if day is None:  # examples remember the date their time words meant
+        with Executor(settings) as executor:
+            day = settings.as_of or planner_for(executor)[1]
+    if sql_text:
+        with Executor(settings) as executor:
+            result = executor.run_sql(sql_text, scope=row_scope)  # refused or failing SQL is never learned
+        answer = Answer(question, "planner", sql=result.sql, columns=result.columns, rows=result.rows)
+    elif verdict == "good":
+        # The answer as the assistant gives it now: a stored model answer is reused, not paid for again.
+        answer = run_ask(question, AskContext(settings=settings, as_of=day, scope=row_scope))
+        if not answer.answered:
+            raise FinopsError(f"There is no answer to confirm: {answer.error.message if answer.error else 'not answered'} Give the right SQL with --sql.")
+    else:
+        answer = Answer(question, "none")
+    result = record_feedback(answer, verdict, settings, as_of=day, note=note, channel="cli")
+    typer.echo(result.message)
+    if result.learned:
+        typer.echo(f"  {question}  →  {answer.sql}")
+
+
 def _print_answer(answer) -> None:
     from rich.console import Console
     from rich.markdown import Markdown
@@ -358,8 +402,11 @@ def evaluate(
 
     if route not in ("auto", "planner", "llm"):
         raise FinopsError(f"--route takes auto, planner or llm, not {route!r}.")
+    settings = _settings()
+    if route == "llm" and not settings.model_configured:
+        raise FinopsError("--route llm needs a language model: set OPENAI_API_KEY (and OPENAI_BASE_URL for another endpoint).")
     cases = load_set(set_name)
-    report = run_eval(cases, _settings(), route=route, split=split, name=set_name)
+    report = run_eval(cases, settings, route=route, split=split, name=set_name)
     summary = report.summary()
     typer.echo(json.dumps(summary, indent=2, default=str) if json_out else format_report(report))
     accuracy = summary["accuracy"]["overall"]

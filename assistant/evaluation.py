@@ -376,6 +376,9 @@ def run_eval(
         raise EvalSetError(f"Unknown split {split!r}; use one of: {', '.join(SPLITS)}.")
     if ask is None:
         from assistant.ask import ask
+    if route != "planner":
+        # Every model answer is worked out, not reused from the answer cache, and is billed to "eval".
+        settings = settings.model_copy(update={"cache_max_distance": 0.0})
     own_executor = executor is None
     if own_executor:
         from warehouse.executor import Executor
@@ -386,7 +389,7 @@ def run_eval(
         for item in cases:
             if split is not None and item.split != split:
                 continue
-            context = AskContext(settings=settings, as_of=as_of, route=route, executor=executor)
+            context = AskContext(settings=settings, as_of=as_of, route=route, executor=executor, channel="eval")
             if isinstance(item, EvalChain):
                 result = _run_chain(item, context, ask, executor)
             else:
@@ -446,4 +449,11 @@ def format_report(report: EvalReport) -> str:
         lines.append("  " + ", ".join(f"{tag} {count}" for tag, count in tags[:25]) + more)
     else:
         lines += ["", "no misses"]
+    paid = [r for r in report.results if r.llm_input_tokens or r.llm_output_tokens]
+    if paid:
+        lines += ["", "model use per question (id, right, tokens in/out, cost):"]
+        lines += [
+            f"  {r.id:<40} {'yes' if r.passed else 'no ':>3} {r.llm_input_tokens:>8,} / {r.llm_output_tokens:<6,} ${r.llm_cost_usd:.6f}"
+            for r in paid
+        ]
     return "\n".join(lines)

@@ -8,7 +8,8 @@ Both agents talk to the same scripted local Chat Completions server
 called. For each question:
 
 - ours: `ask(question, context)` with route "llm" (system prompt from
-  `prompts/agent_system.md`, tools metric_query / run_sql / find_values); its
+  `prompts/agent_system.md`, tools metric_query / run_sql / lookup from
+  `prompts/agent_tools.yaml`); its
   first request is measured.
 - toolkit: `create_agent(model, SQLDatabaseToolkit(...).get_tools(),
   system_prompt=SQL_PREFIX)` over the five contract tables with

@@ -20,6 +20,14 @@ def load_prompt(name: str) -> str:
     return path.read_text()
 
 
+@lru_cache(maxsize=1)
+def tool_descriptions() -> dict[str, dict[str, str]]:
+    """Tool name -> {"description": ..., "parameters": JSON schema} from agent_tools.yaml."""
+    import yaml
+
+    return yaml.safe_load((_HERE / "agent_tools.yaml").read_text())
+
+
 def render_prompt(name: str, **values: str) -> str:
     """The template with `{name}` fields filled; braces in values are kept as they are."""
     text = load_prompt(name)

@@ -74,3 +74,27 @@ def normalized(rows):
         return value
 
     return sorted((tuple(cell(v) for v in row) for row in rows), key=repr)
+
+
+@pytest.fixture(scope="session")
+def memory_store(tmp_path_factory):
+    """The example store (chromadb + offline e5), seeded once for the session."""
+    pytest.importorskip("chromadb")
+    from assistant.retrieval import Memory
+    from assistant.semantic import load_semantic_model
+
+    store = Memory(make_settings(tmp_path_factory.mktemp("memory")))
+    store.seed_examples()
+    store.seed_definitions(load_semantic_model())
+    return store
+
+
+@pytest.fixture
+def memory(memory_store):
+    """The session store with no cached answers and no confirmed examples left by another test."""
+    for kind, where in (("answers", None), ("examples", {"source": "confirmed"})):
+        collection = memory_store._collection(kind)
+        ids = collection.get(where=where, include=[])["ids"]
+        if ids:
+            collection.delete(ids=ids)
+    return memory_store

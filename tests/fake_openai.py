@@ -1,4 +1,4 @@
-"""A scripted OpenAI Chat Completions server on a loopback port, for tests of the model route.
+"""A scripted OpenAI Chat Completions (and embeddings) server on a loopback port, for tests of the model route.
 
 The real `openai` client (and `langchain_openai` on top of it) talks HTTP to it,
 so retries, timeouts, streaming and error mapping are the client's own. Each
@@ -23,6 +23,8 @@ from typing import Self
 MODEL = "gpt-4o-mini"
 CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 MODELS_PATHS = ("/v1/models", "/models")
+EMBEDDINGS_PATHS = ("/v1/embeddings", "/embeddings")
+EMBEDDING_DIM = 16
 CHUNKS = 4  # streamed content and tool arguments are split into at most this many pieces
 CHARS_PER_TOKEN = 4  # for usage computed from sizes when a turn does not state it
 POLL_S = 0.02  # how often the serving loop checks for shutdown; bounds the cost of leaving `with`
@@ -149,6 +151,32 @@ def chat_completion_chunks(turn: Turn, request: dict, number: int) -> list[dict]
     return chunks
 
 
+def embedding_response(request: dict) -> dict:
+    """A `list` of embeddings: a unit vector per input derived from its words, and the usage.
+
+    Texts that share words get close vectors, so similarity search behaves sensibly.
+
+    >>> body = embedding_response({"model": "e", "input": ["gpu cost", "gpu cost"]})
+    >>> body["data"][0]["embedding"] == body["data"][1]["embedding"], body["usage"]["prompt_tokens"]
+    (True, 4)
+    """
+    import hashlib
+    import math
+
+    texts = request.get("input")
+    texts = [texts] if isinstance(texts, str) else list(texts or [])
+    data = []
+    for index, text in enumerate(texts):
+        vector = [0.0] * EMBEDDING_DIM
+        for word in text.lower().split():
+            vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % EMBEDDING_DIM] += 1.0
+        norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+        data.append({"object": "embedding", "index": index, "embedding": [v / norm for v in vector]})
+    tokens = sum(len(text.split()) for text in texts)
+    return {"object": "list", "data": data, "model": request.get("model", "text-embedding-3-small"),
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
 def error_body(status: int, message: str) -> dict:
     """OpenAI's error JSON for an HTTP status.
 
@@ -217,6 +245,7 @@ class FakeOpenAI:
     def __init__(self, script: list[Turn] | None = None):
         self._script: deque[Turn] = deque(script or ())
         self._requests: list[dict] = []
+        self.embedding_requests: list[dict] = []  # bodies of POST /v1/embeddings, answered from the words
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -288,6 +317,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.rstrip("/") in EMBEDDINGS_PATHS:
+            self.server.fake.embedding_requests.append(json.loads(raw))
+            self._send_json(200, embedding_response(json.loads(raw)))
+            return
         if self.path.rstrip("/") not in CHAT_PATHS:
             self._send_json(404, error_body(404, f"Invalid URL (POST {self.path}); this fake serves {CHAT_PATHS[0]}"))
             return

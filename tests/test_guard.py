@@ -72,7 +72,7 @@ def test_benign_query_passes_and_runs(executor, case):
         ("SELECT servce FROM billing", "no column 'servce' in billing; did you mean 'ServiceName'?"),
         ("SELECT sum(cost) FROM llm_requests", "did you mean 'cost_usd'?"),
         ("SELECT * FROM bilking", "no table 'bilking' in the warehouse; did you mean billing?"),
-        ("SELECT * FROM invoices", "the tables are billing, budgets, gpu_usage, llm_requests, model_prices"),
+        ("SELECT * FROM invoices", "the tables are assistant_usage, billing, budgets, gpu_usage, llm_requests, model_prices"),
         ("DELETE FROM billing", "this is a DELETE statement"),
         ("SELECT 1; DROP TABLE billing", "exactly one SQL statement"),
         ("SELECT * FROM read_parquet('x.parquet')", "read_parquet() is not allowed"),

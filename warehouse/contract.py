@@ -225,3 +225,32 @@ BUDGETS = TableContract(
 TABLES: dict[str, TableContract] = {
     table.name: table for table in (BILLING, LLM_REQUESTS, GPU_USAGE, MODEL_PRICES, BUDGETS)
 }
+
+# Not loaded by `finops ingest`: the assistant writes it, one row per language-model call it makes.
+ASSISTANT_USAGE = TableContract(
+    name="assistant_usage",
+    description="The assistant's own language-model calls: one row per call, tokens from the API's usage, priced.",
+    time_column="called_at",
+    columns=_columns(
+        True,
+        """
+        called_at TIMESTAMP -- when the call ended, UTC
+        question_id VARCHAR -- the question the call served
+        operation VARCHAR -- chat or embeddings
+        model VARCHAR
+        input_tokens BIGINT
+        output_tokens BIGINT
+        cost_usd DOUBLE
+        """,
+    )
+    + _columns(
+        False,
+        """
+        question VARCHAR
+        channel VARCHAR -- cli, ui, slack, notebook, eval
+        """,
+    ),
+)
+
+# What queries may read: the contract tables and the assistant's own usage.
+QUERYABLE: dict[str, TableContract] = {**TABLES, ASSISTANT_USAGE.name: ASSISTANT_USAGE}

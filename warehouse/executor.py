@@ -16,7 +16,9 @@ from dataclasses import dataclass
 import duckdb
 
 from warehouse.errors import QueryError, QueryMemoryError, QueryTimeoutError, WarehouseError
-from warehouse.lake import Lake, Manifest, create_views
+from warehouse.contract import ASSISTANT_USAGE
+from warehouse.lake import Lake, Manifest, create_views, view_sql
+from warehouse.usage import usage_files, usage_version
 from warehouse.settings import Settings
 
 
@@ -36,7 +38,7 @@ class Executor:
         self.lake = Lake(settings.home)
         self._lock = threading.Lock()
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._version: float | None = None
+        self._version: tuple[float, int] | None = None
         self._schema: dict[str, dict[str, str]] | None = None
         self.manifest: Manifest | None = None
 
@@ -53,7 +55,7 @@ class Executor:
         self.close()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
-        version = self.lake.version()
+        version = (self.lake.version(), usage_version(self.settings.home))
         if self._con is not None and version == self._version:
             return self._con
         if not self.lake.exists():
@@ -77,7 +79,9 @@ class Executor:
         # Lake files are immutable (a load only adds new ones), so their footers can be cached.
         con.execute("SET parquet_metadata_cache = true")
         create_views(con, manifest)
-        files = sorted(str(path) for paths in manifest.files.values() for path in paths)
+        used = usage_files(self.settings.home)
+        con.execute(view_sql(ASSISTANT_USAGE, used))
+        files = sorted([str(path) for paths in manifest.files.values() for path in paths] + [str(p) for p in used])
         con.execute("SET allowed_paths = $1", [files])
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")

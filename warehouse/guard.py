@@ -31,7 +31,7 @@ from sqlglot.errors import OptimizeError, ParseError, SqlglotError
 from sqlglot.optimizer.qualify import qualify
 from sqlglot.schema import MappingSchema
 
-from warehouse.contract import TABLES
+from warehouse.contract import QUERYABLE
 from warehouse.errors import UnsafeSqlError
 from warehouse.scope import Scope, apply_scope
 from warehouse.sql_functions import ALLOWED_TABLE_FUNCTIONS, function_allowed
@@ -41,7 +41,7 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 Schema = Mapping[str, Mapping[str, str]]
 
 CONTRACT_SCHEMA: dict[str, dict[str, str]] = {
-    table.name: {column.name: column.type for column in table.columns} for table in TABLES.values()
+    table.name: {column.name: column.type for column in table.columns} for table in QUERYABLE.values()
 }
 
 # Statement kinds that never belong inside a query, wherever they appear.

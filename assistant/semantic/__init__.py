@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlglot import exp
 
-from warehouse.contract import TABLES
+from warehouse.contract import QUERYABLE as TABLES
 
 MODEL_PATH = Path(__file__).with_name("model.yaml")
 UNITS = ("usd", "count", "tokens", "ratio", "ms", "percent", "hours")

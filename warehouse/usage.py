@@ -1,0 +1,93 @@
+"""The assistant's own usage: what every language-model call it made cost.
+
+Each answered question that called a model appends one small Parquet file
+(one row per call) to `FINOPS_HOME/usage/`, written to a temporary name and
+renamed into place, so a reader sees a whole file or none. The executor
+exposes the files as the `assistant_usage` view, so "how much did the
+assistant cost this month?" is an ordinary question. The folder's mtime
+changes with every new file, which is how the executor knows to look again.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from warehouse.contract import ASSISTANT_USAGE
+from warehouse.demo.schema import arrow_schema
+
+FOLDER = "usage"
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One model call, as the API's `usage` reported it, priced."""
+
+    called_at: datetime
+    question_id: str
+    operation: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    question: str | None = None
+    channel: str | None = None
+
+
+def usage_folder(home: Path) -> Path:
+    return Path(home) / FOLDER
+
+
+def record_usage(home: Path, rows: list[UsageRow]) -> Path | None:
+    """Append `rows` as one new file; returns its path (None when there was nothing to record)."""
+    if not rows:
+        return None
+    folder = usage_folder(home)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    final = folder / f"assistant_usage-{stamp}-{uuid.uuid4().hex[:12]}.parquet"
+    partial = folder / f".{final.name}.partial"
+    records = [asdict(row) for row in rows]
+    for record in records:
+        called_at = record["called_at"]
+        if called_at.tzinfo is not None:  # stored as naive UTC, like every timestamp in the lake
+            record["called_at"] = called_at.astimezone(timezone.utc).replace(tzinfo=None)
+    table = pa.Table.from_pylist(records, schema=arrow_schema(ASSISTANT_USAGE))
+    try:
+        pq.write_table(table, partial)
+        os.replace(partial, final)
+    finally:
+        partial.unlink(missing_ok=True)
+    return final
+
+
+def usage_files(home: Path) -> tuple[Path, ...]:
+    folder = usage_folder(home)
+    return tuple(sorted(folder.glob("assistant_usage-*.parquet"))) if folder.is_dir() else ()
+
+
+def usage_version(home: Path) -> int:
+    """Changes whenever a usage file is added (0 when there is none)."""
+    folder = usage_folder(home)
+    try:
+        return folder.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def month_spend(executor, today) -> tuple[float, int]:
+    """What the assistant's model calls cost in `today`'s calendar month (UTC): dollars and calls."""
+    from datetime import date
+
+    start = date(today.year, today.month, 1)
+    rows = executor.query(
+        "SELECT coalesce(sum(cost_usd), 0), count(*) FROM assistant_usage WHERE called_at >= $1",
+        [datetime(start.year, start.month, start.day)],
+    ).rows
+    return float(rows[0][0]), int(rows[0][1])
