@@ -15,6 +15,28 @@ SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 MAX_BARS = 25
 FORMATS = {"usd": "$,.2f", "ratio": ".1%", "percent": ".1f", "ms": ",.0f", "tokens": ",.0f", "count": ",.0f", "hours": ",.0f"}
 AXIS_FORMATS = {"usd": "$,.2~s", "ratio": ".0%", "percent": ".0f", "ms": ",.2~s", "tokens": ",.2~s", "count": ",.2~s", "hours": ",.2~s"}
+BAR_STEP = 28  # pixels per bar: Vega-Lite sizes the chart to its bars, however many there are
+
+
+def axis_format(unit: str, values) -> str:
+    """An axis format that reads well at the data's size: SI prefixes only for thousands and up.
+
+    ("$,.2~s" would print 0.05 as "$50m", which reads as millions.)
+
+    >>> axis_format("usd", [0.03, -0.05]), axis_format("usd", [120, 900]), axis_format("usd", [12_000])
+    ('$,.2f', '$,.0f', '$,.2~s')
+    >>> axis_format("ratio", [0.2])
+    '.0%'
+    """
+    largest = max((abs(v) for v in values if isinstance(v, (int, float))), default=0)
+    if unit in ("ratio", "percent"):
+        return AXIS_FORMATS[unit]
+    prefix = "$" if unit == "usd" else ""
+    if largest < 10 and unit == "usd":
+        return f"{prefix},.2f"
+    if largest < 10_000:
+        return f"{prefix},.0f"
+    return AXIS_FORMATS[unit]
 
 
 def chart_for(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], model: SemanticModel) -> dict | None:
@@ -24,7 +46,8 @@ def chart_for(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], mode
     data = [dict(zip(columns, jsonable(list(row)))) for row in rows]
     title = f"{metric.label[0].upper()}{metric.label[1:]}, {plan.window.describe()}"
     y_title = _axis_title(metric)
-    value = {"field": plan.metric, "type": "quantitative", "title": y_title, "axis": {"format": AXIS_FORMATS[metric.unit]}}
+    value = {"field": plan.metric, "type": "quantitative", "title": y_title,
+             "axis": {"format": axis_format(metric.unit, [row.get(plan.metric) for row in data])}}
     tooltip_value = {"field": plan.metric, "type": "quantitative", "title": metric.label, "format": FORMATS[metric.unit]}
     base = {"$schema": SCHEMA, "title": title, "width": "container", "data": {"values": data}}
     if plan.intent == "trend" and plan.grain:
@@ -40,7 +63,7 @@ def chart_for(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], mode
         return {**base, "height": 280, "mark": {"type": "line", "point": len(rows) <= 60, "tooltip": True}, "encoding": encoding}
     dimension = plan.dimensions[0]
     category = {"field": dimension, "type": "nominal", "title": model.dimensions[dimension].label, "sort": "-x", "axis": {"labelLimit": 220}}
-    height = max(120, min(len(data), MAX_BARS) * 24)
+    height = {"step": BAR_STEP}
     if plan.intent in ("why_changed", "comparison") and f"{plan.metric}_change" in columns:
         change = f"{plan.metric}_change"
         data = sorted(data, key=lambda r: -abs(r[change] or 0))[:MAX_BARS]
@@ -48,11 +71,12 @@ def chart_for(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], mode
             **base,
             "title": f"Change in {metric.label}: {plan.window.describe()} vs the period before",
             "data": {"values": data},
-            "height": max(120, len(data) * 24),
+            "height": {"step": BAR_STEP},
             "mark": {"type": "bar", "tooltip": True},
             "encoding": {
                 "y": {**category, "sort": {"field": change, "order": "descending"}},
-                "x": {"field": change, "type": "quantitative", "title": f"change in {y_title}", "axis": {"format": AXIS_FORMATS[metric.unit]}},
+                "x": {"field": change, "type": "quantitative", "title": f"change in {y_title}",
+                      "axis": {"format": axis_format(metric.unit, [row.get(change) for row in data])}},
                 "color": {"condition": {"test": f"datum['{change}'] >= 0", "value": "#d1495b"}, "value": "#2e86ab"},
                 "tooltip": [
                     {"field": dimension, "type": "nominal"},

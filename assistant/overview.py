@@ -326,7 +326,7 @@ def _stacked_area(chart: dict | None, columns, rows, order: list[str]) -> dict |
         "encoding": {
             **encoding,
             "y": {**encoding["y"], "stack": "zero"},
-            "color": {**encoding["color"], "scale": {"domain": order}},
+            "color": {**encoding["color"], "scale": {"domain": order}, "legend": {"labelLimit": 280, "orient": "bottom", "columns": 3}},
             "order": {"field": "service_category", "sort": "descending"},
         },
     }

@@ -62,3 +62,28 @@ def running_ui(home: Path, timeout_s: float = 60.0):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def watch_console(page) -> list[str]:
+    """Collect the page's console errors and uncaught exceptions."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def ask_in_chat(page, question: str, timeout_ms: int = 60_000) -> float:
+    """Type a question, press Enter, and wait for its answer's chart; returns the seconds it took."""
+    answers_before = page.locator("[data-testid='stChatMessage']").count()
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    started = time.monotonic()
+    box.press("Enter")
+    # The answer is the message after the question; its chart is drawn by vega-embed.
+    answer = page.locator("[data-testid='stChatMessage']").nth(answers_before + 1)
+    answer.locator("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg").first.wait_for(timeout=timeout_ms)
+    return time.monotonic() - started
