@@ -415,6 +415,23 @@ def evaluate(
         raise typer.Exit(2)
 
 
+notebook_app = typer.Typer(help="Saved-question notebooks: run them into reports.", no_args_is_help=True)
+app.add_typer(notebook_app, name="notebook")
+
+
+@notebook_app.command("run")
+@_guarded
+def notebook_run(
+    file: Annotated[Path, typer.Argument(help="The notebook YAML file.")],
+    fmt: Annotated[str, typer.Option("--format", help="md, html or ipynb.")] = "md",
+    out: Annotated[Optional[Path], typer.Option("--out", help="Folder for the report (default FINOPS_HOME/reports/<notebook>).")] = None,
+) -> None:
+    """Answer every question of a notebook and write one report; exit 2 if any was not answered."""
+    from assistant.notebooks import notebook_command
+
+    raise typer.Exit(notebook_command(file, fmt, out, _settings()))
+
+
 @app.command()
 @_guarded
 def ui(

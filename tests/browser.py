@@ -64,6 +64,23 @@ def running_ui(home: Path, timeout_s: float = 60.0):
             os.killpg(process.pid, 9)
 
 
+@contextmanager
+def chat_page(home: Path, viewport=(1440, 1000)):
+    """`finops ui` over `home`, opened in Chromium: yields the page and the console errors seen so far."""
+    from playwright.sync_api import sync_playwright
+
+    with running_ui(home) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+            errors = watch_console(page)
+            page.goto(url)
+            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+            yield page, errors
+        finally:
+            browser.close()
+
+
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 

@@ -170,3 +170,33 @@ def test_overview_shows_each_section_and_its_button_asks_in_the_chat(home, execu
     asked = [m.markdown[0].value for m in app.chat_message if m.name == "user"]
     assert asked == ["daily cost by service category over the last 30 days"]
     assert len(last_answer(app).get("vega_lite_chart")) == 1
+
+
+def test_a_model_answer_shows_its_route_tokens_and_cost(home, monkeypatch):
+    from tests.fake_openai import FakeOpenAI, ToolCall, Turn
+
+    script = [
+        Turn(tool_calls=(ToolCall("run_sql", {"sql": "SELECT team, count(*) AS requests FROM llm_requests GROUP BY team ORDER BY team"}),),
+             prompt_tokens=600, completion_tokens=20),
+        Turn(content="cx, docs-ai and platform made 100 requests each.", prompt_tokens=700, completion_tokens=12),
+    ]
+    with FakeOpenAI(script) as fake:
+        monkeypatch.setenv("OPENAI_API_KEY", "test")
+        monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
+        app = ask(page(), "tell me something interesting about how our teams use llms")
+    answer = last_answer(app)
+    assert answer.markdown[0].value == "cx, docs-ai and platform made 100 requests each."
+    caption = [c.value for c in answer.caption if c.value.startswith("llm · ")][0]
+    assert "2 model call(s), 1,332 tokens" in caption
+    assert any("gpt-4o-mini" in c.value for c in app.sidebar.caption)
+
+
+def test_follow_ups_narrow_and_shift_the_previous_question(home, executor):
+    app = ask(page(), "inference cost by model this month")
+    app = ask(app, "only prod")
+    only_prod = last_answer(app).dataframe[0].value
+    expected = dict(executor.query("SELECT model, sum(cost_usd) FROM llm_requests WHERE environment = 'prod' "
+                                   "AND ts >= '2026-10-01' AND ts < '2026-11-01' GROUP BY model").rows)
+    assert dict(zip(only_prod.iloc[:, 0], only_prod.iloc[:, 1])) == pytest.approx(expected)
+    app = ask(app, "what about the month before?")
+    assert any("2026-09-01 to 2026-09-30" in c.value for c in last_answer(app).caption)

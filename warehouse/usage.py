@@ -16,11 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from warehouse.contract import ASSISTANT_USAGE
-from warehouse.demo.schema import arrow_schema
 
 FOLDER = "usage"
 
@@ -48,6 +44,11 @@ def record_usage(home: Path, rows: list[UsageRow]) -> Path | None:
     """Append `rows` as one new file; returns its path (None when there was nothing to record)."""
     if not rows:
         return None
+    import pyarrow as pa  # only when there is something to write: the executor imports this module
+    import pyarrow.parquet as pq
+
+    from warehouse.demo.schema import arrow_schema
+
     folder = usage_folder(home)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
