@@ -415,6 +415,18 @@ def evaluate(
         raise typer.Exit(2)
 
 
+@app.command()
+@_guarded
+def slack(
+    port: Annotated[int, typer.Option(help="Port of the /slack/events endpoint (HTTP mode).")] = 3000,
+    host: Annotated[str, typer.Option(help="Address to listen on (HTTP mode); Slack must reach it.")] = "0.0.0.0",
+) -> None:
+    """The Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP on --port with signature checks."""
+    from ui.slack_app import serve_slack
+
+    serve_slack(_settings(), port=port, host=host, echo=typer.echo)
+
+
 notebook_app = typer.Typer(help="Saved-question notebooks: run them into reports.", no_args_is_help=True)
 app.add_typer(notebook_app, name="notebook")
 

@@ -34,14 +34,25 @@ def feedback_log(home: Path) -> Path:
 
 
 def record_feedback(answer: Answer, verdict: str, settings, memory=None, as_of: date | None = None,
-                    note: str | None = None, channel: str = "cli") -> FeedbackResult:
-    """Log the verdict; on "good" keep question → SQL as an example, on "bad" drop the cached answer."""
+                    note: str | None = None, channel: str = "cli", scope=None) -> FeedbackResult:
+    """Log the verdict; on "good" keep question → SQL as an example, on "bad" drop the cached answer.
+
+    An answer asked under a row scope is learned without the scope's filters
+    (`remove_scope`), so the example serves everyone and each asker's own scope
+    is applied again when it is used; SQL whose scope cannot be removed exactly
+    is not learned.
+    """
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {VERDICTS}, not {verdict!r}")
     learned, forgotten = False, 0
-    if verdict == "good" and answer.answered and answer.sql:
+    sql = answer.sql
+    if sql and scope is not None:
+        from warehouse.scope import remove_scope
+
+        sql = remove_scope(sql, scope)
+    if verdict == "good" and answer.answered and sql:
         memory = memory or _memory(settings)
-        memory.learn(answer.question, as_written(answer.sql, settings.max_rows), as_of.isoformat() if as_of else "")
+        memory.learn(answer.question, as_written(sql, settings.max_rows), as_of.isoformat() if as_of else "")
         learned = True
     elif verdict == "bad":
         memory = memory or _memory(settings)
@@ -49,6 +60,7 @@ def record_feedback(answer: Answer, verdict: str, settings, memory=None, as_of: 
     _append(feedback_log(settings.home), {
         "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "verdict": verdict, "question": answer.question, "route": answer.route, "sql": answer.sql,
+        "scope": str(scope) if scope is not None else None,
         "as_of": as_of.isoformat() if as_of else None, "note": note, "channel": channel, "learned": learned,
     })
     if learned:

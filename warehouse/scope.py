@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlglot
 import sqlglot.expressions as exp
 
 from warehouse.errors import UnsafeSqlError
@@ -100,3 +101,50 @@ def apply_scope(query: exp.Expression, scope: Scope | None, warehouse_tables: se
         return exp.Subquery(this=inner, alias=alias.copy())
 
     return query.transform(rewrite, copy=False)
+
+
+def remove_scope(sql: str, scope: Scope) -> str | None:
+    """The query as it was before `apply_scope`, or None when it cannot be recovered exactly.
+
+    Every `(SELECT * FROM t WHERE <the scope's predicate for t>) AS a` goes back
+    to `t AS a` (the alias dropped when it is the table's own name); the result
+    is accepted only if scoping it again gives back the same query. This is how
+    a confirmed answer asked under a scope becomes an example for everyone.
+
+    >>> scope = Scope("team", "cx")
+    >>> scoped = apply_scope(sqlglot.parse_one("SELECT count(*) FROM llm_requests"), scope, {"llm_requests"}).sql()
+    >>> remove_scope(scoped, scope)
+    'SELECT COUNT(*) FROM llm_requests'
+    """
+    try:
+        scoped = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.ParseError:
+        return None
+    tables: set[str] = set()
+
+    def restore(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Subquery) or not isinstance(node.this, exp.Select):
+            return node
+        inner = node.this
+        source = inner.args.get("from_") or inner.args.get("from")
+        table = source.this if source is not None else None
+        if (
+            not isinstance(table, exp.Table)
+            or len(inner.expressions) != 1
+            or not isinstance(inner.expressions[0], exp.Star)
+            or inner.args.get("joins")
+            or inner.args.get("where") is None
+            or inner.args["where"].this != scope.predicate(table.name.lower())
+        ):
+            return node
+        tables.add(table.name.lower())
+        alias = node.args.get("alias")
+        plain = exp.to_table(table.name)
+        if alias is not None and alias.name.lower() != table.name.lower():
+            plain.set("alias", alias.copy())
+        return plain
+
+    unscoped = scoped.copy().transform(restore)
+    if apply_scope(unscoped.copy(), scope, tables).sql("duckdb") != scoped.sql("duckdb"):
+        return None
+    return unscoped.sql("duckdb")
