@@ -223,6 +223,10 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
             notes=("total",) if re.search(r"\b(total|overall|whole|company)\b", text) else (),
         )
     plan_filters = tuple(_as_filters(filters, text))
+    if intent == "savings":
+        # "optimize GPU usage": everyday words that happen to be values elsewhere ("Usage") do not narrow it.
+        plan_filters = tuple(f for f in plan_filters if table in model.dimensions[f.dimension].columns)
+        dimensions = [d for d in dimensions if table in model.dimensions[d].columns]
     for check in _check_table(model, table, dimensions, plan_filters, metrics):
         return check
     limit, ascending = read_limit(text, intent)

@@ -64,6 +64,8 @@ TIE_ORDER = (
     "team", "feature", "model", "environment", "provider", "service", "service_category", "region", "cluster",
     "deployment", "gpu_type", "node", "status", "operation", "charge_category", "account", "sku", "resource", "user",
 )
+# Metrics a "where can we save / optimize" question may name: the savings finder covers them all.
+SAVINGS_METRICS = {"cost", "savings", "inference_cost", "gpu_cost", "idle_gpu_cost", "retry_cost"}
 MAIN_METRIC = {"billing": "cost", "llm_requests": "inference_cost", "gpu_usage": "gpu_cost"}
 UNIT_WORDS = {"request", "requests", "call", "calls", "token", "tokens", "1k", "1m", "million", "thousand"}
 DRIVER_DIMENSION = {"llm_requests": "feature", "billing": "service", "gpu_usage": "cluster", "budgets": "team"}
@@ -78,7 +80,7 @@ def read_intent(text: str, metrics, dimensions, grain, time, model) -> str:
         return "budget"
     if FORECAST.search(text):
         return "forecast"
-    if SAVINGS_INTENT.search(text) and set(metrics) <= {"cost"}:
+    if SAVINGS_INTENT.search(text) and set(metrics) <= SAVINGS_METRICS:
         return "savings"
     if SHARE.search(text) and model.metrics[metrics[0]].unit != "ratio":
         return "share"

@@ -102,7 +102,9 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
             now, before = only_when(metric, current), only_when(metric, previous)
             projections.append(exp.alias_(now, name))
             projections.append(exp.alias_(before, f"{name}_previous"))
-            projections.append(exp.alias_(exp.Sub(this=now.copy(), expression=before.copy()), f"{name}_change"))
+            # Parenthesized: a metric such as `1 - a / b` must not lose its sign when subtracted.
+            change = exp.Sub(this=exp.paren(now.copy(), copy=False), expression=exp.paren(before.copy(), copy=False))
+            projections.append(exp.alias_(change, f"{name}_change"))
         else:
             projections.append(exp.alias_(metric.copy(), name))
     main = plan.metric

@@ -65,7 +65,7 @@ COMMON_WORDS = frozenset(
     have has had having been being does doing done its it's that's there's what's who's how's
     where when why which while whose whom than then them they their theirs there these those this
     with without within into onto upon across along among against toward towards through throughout
-    capacity waste wasted wasting unused idle busy free paid bill bills charged charges invoice
+    capacity waste wasted wasting unused idle busy free paid bill bills charged charges invoice save saving optimize optimise
     cheap cheaper cheapest expensive pricey costly money dollars dollar usd spend spent spending
     share split part portion half quarter percent percentage ratio fraction
     show tell give list find compare break explain plot chart graph table
