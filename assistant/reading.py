@@ -65,7 +65,7 @@ TIE_ORDER = (
     "deployment", "gpu_type", "node", "status", "operation", "charge_category", "account", "sku", "resource", "user",
 )
 # Metrics a "where can we save / optimize" question may name: the savings finder covers them all.
-SAVINGS_METRICS = {"cost", "savings", "inference_cost", "gpu_cost", "idle_gpu_cost", "retry_cost"}
+SAVINGS_METRICS = {"cost", "savings", "inference_cost", "gpu_cost"}  # not retry or idle cost: "how much did we waste on retries" is a total
 MAIN_METRIC = {"billing": "cost", "llm_requests": "inference_cost", "gpu_usage": "gpu_cost"}
 UNIT_WORDS = {"request", "requests", "call", "calls", "token", "tokens", "1k", "1m", "million", "thousand"}
 DRIVER_DIMENSION = {"llm_requests": "feature", "billing": "service", "gpu_usage": "cluster", "budgets": "team"}

@@ -109,7 +109,9 @@ def prompt_size(body: dict, encoding) -> PromptSize:
 
 def our_first_request(question: str, settings, executor) -> dict:
     with FakeOpenAI([Turn(content="Scripted answer.", prompt_tokens=10, completion_tokens=2)]) as fake:
-        configured = settings.model_copy(update={"openai_api_key": "test", "openai_base_url": fake.base_url, "model": MODEL})
+        # The answer cache off: a question answered by an earlier run would never reach the model.
+        configured = settings.model_copy(update={"openai_api_key": "test", "openai_base_url": fake.base_url,
+                                                 "model": MODEL, "cache_max_distance": 0.0})
         answer = ask(question, AskContext(settings=configured, executor=executor, route="llm"))
         bodies = fake.requests
     if answer.route != "llm" or not bodies:
