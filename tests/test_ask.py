@@ -140,3 +140,13 @@ def test_anything_unusual_answers_with_the_anomaly_list(executor, warehouse_sett
     assert answer.route == "planner", answer.error
     assert len(answer.anomalies) == len(answer.rows)
     assert "anomal" in answer.text.lower()
+
+
+@pytest.mark.parametrize("question", ["What share of prompts were duplicates last week?", "error rate last week", "inference cost last week"])
+def test_a_change_is_now_minus_before_for_every_kind_of_metric(executor, warehouse_settings, question):
+    """`1 - a / b` minus its previous value must keep its sign: the change is rendered in parentheses."""
+    answer = ask(question, AskContext(warehouse_settings, executor=executor))
+    assert answer.route == "planner", answer.error
+    now, before, change = answer.rows[0]
+    assert answer.columns[2].endswith("_change")
+    assert change == pytest.approx(now - before)
