@@ -145,8 +145,10 @@ def answer_with_model(question: str, context, executor, planner, as_of: date, me
         text, error = "", AnswerError("budget", f"The question used more than FINOPS_LLM_TOKEN_BUDGET ({settings.llm_token_budget} tokens) and was stopped. Ask something narrower.")
     except openai.APITimeoutError:
         text, error = "", AnswerError("model_unavailable", f"The language model did not answer within FINOPS_LLM_TIMEOUT_S ({settings.llm_timeout_s:g} s). Try again, or ask with --route planner.")
-    except (openai.APIConnectionError, openai.InternalServerError, openai.RateLimitError) as failure:
-        text, error = "", AnswerError("model_unavailable", f"The language model endpoint failed ({type(failure).__name__}). Try again later, or ask with --route planner.")
+    except openai.APIConnectionError:
+        text, error = "", AnswerError("model_unavailable", "The language model endpoint could not be reached. Check OPENAI_BASE_URL, try again later, or ask with --route planner.")
+    except (openai.InternalServerError, openai.RateLimitError) as failure:
+        text, error = "", AnswerError("model_unavailable", f"The language model endpoint failed (HTTP {failure.status_code}). Try again later, or ask with --route planner.")
     except openai.APIStatusError as failure:
         text, error = "", AnswerError("model_unavailable", f"The language model endpoint refused the request (HTTP {failure.status_code}). Check OPENAI_API_KEY, OPENAI_BASE_URL and FINOPS_MODEL.")
     except Exception as failure:  # noqa: BLE001 - LangGraph's step limit and other agent stops
@@ -259,12 +261,28 @@ def system_prompt(model, as_of: date, examples=()) -> str:
 
 
 def summarize(columns, rows, truncated: bool) -> str:
-    """A result as the model sees it: columns, a few rows as quoted data, the row count."""
+    """A result as the model sees it: the row count, a few rows as quoted JSON data, and, when
+    rows are left out, the totals of the numeric columns over all of them.
+
+    >>> print(summarize(("team", "n"), [("cx", 2), ("ai", 3), ("ops", 1), ("x", 1), ("y", 1), ("z", 4)], False))
+    6 row(s); first 5 as JSON data:
+    [{"team": "cx", "n": 2}, {"team": "ai", "n": 3}, {"team": "ops", "n": 1}, {"team": "x", "n": 1}, {"team": "y", "n": 1}]
+    totals over all 6 rows: {"n": 12}
+    """
     from assistant.jsonable import jsonable
 
     shown = [dict(zip(columns, jsonable(list(r)))) for r in rows[:SUMMARY_ROWS]]
     note = f"{len(rows)} row(s){' (truncated)' if truncated else ''}; first {len(shown)} as JSON data:"
-    return f"{note}\n{json.dumps(shown, default=str)}"
+    text = f"{note}\n{json.dumps(shown, default=str)}"
+    if len(rows) > SUMMARY_ROWS:
+        totals = {}
+        for index, column in enumerate(columns):
+            values = [row[index] for row in rows if row[index] is not None]
+            if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                totals[column] = round(sum(values), 6)
+        if totals:
+            text += f"\ntotals over all {len(rows)} rows{' shown' if truncated else ''}: {json.dumps(totals)}"
+    return text
 
 
 def lookup_text(text: str, planner, memory=None, limit: int = 6) -> str:

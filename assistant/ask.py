@@ -12,6 +12,8 @@ import time
 import uuid
 from datetime import date, timedelta
 
+from dataclasses import replace
+
 from sqlglot import exp
 
 from assistant import insights
@@ -58,8 +60,6 @@ def ask(question: str, context: AskContext) -> Answer:
 
 
 def _with_elapsed(answer: Answer, started: float) -> Answer:
-    from dataclasses import replace
-
     return replace(answer, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 
@@ -102,15 +102,26 @@ def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
     as_of = context.as_of or context.settings.as_of or data_as_of
     if as_of is None:
         return Answer(question, "none", error=AnswerError("warehouse", "The warehouse is empty. Load data with `finops ingest PATH`."))
-    if context.route == "llm":
-        return model_answer(question, context, executor, planner, as_of)
     previous = context.previous.plan if context.previous is not None else None
+    if context.route == "llm":
+        answer = model_answer(question, context, executor, planner, as_of)
+        if answer.answered or answer.suggestions:
+            return answer
+        # The model failed: what the planner would say helps the user go on.
+        result = planner.plan(question, PlannerContext(as_of=as_of, previous=previous))
+        if isinstance(result, Clarification):
+            return replace(answer, suggestions=list(result.suggestions))
+        return replace(answer, suggestions=[question], error=AnswerError(
+            answer.error.kind, f"{answer.error.message} The offline planner can answer this one: ask it with --route planner (or auto)."))
     result = planner.plan(question, PlannerContext(as_of=as_of, previous=previous))
     if isinstance(result, Clarification):
         if context.route == "auto" and result.kind in MODEL_CAN_TRY and context.settings.model_configured:
             answer = model_answer(question, context, executor, planner, as_of)
             if answer.answered:
                 return answer
+            # The model was tried and failed: say so, then what the planner can offer; its calls still cost.
+            return Answer(question, "none", suggestions=list(result.suggestions), llm_usage=answer.llm_usage,
+                          error=AnswerError(answer.error.kind, f"{answer.error.message} {result.message}"))
         return Answer(question, "none", suggestions=list(result.suggestions), error=AnswerError(result.kind, result.message))
     if result.intent == "savings":
         return insights.answer_savings(question, result, context, executor, as_of)
@@ -128,8 +139,6 @@ def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
 
 def model_answer(question: str, context: AskContext, executor: Executor, planner: Planner, as_of: date) -> Answer:
     """The language model's answer, or the stored one when the same question was answered on the same data."""
-    from dataclasses import replace
-
     from assistant.agent import answer_with_model
     from assistant.retrieval import CacheKey, memory_for
 

@@ -67,8 +67,22 @@ def test_the_model_sees_a_summary_not_the_table(executor, warehouse_settings, me
     with FakeOpenAI(script) as fake:
         ask("list request ids", context_for(warehouse_settings, executor, fake, memory, usage_home))
         tool_message = [m for m in fake.requests[1]["messages"] if m["role"] == "tool"][0]["content"]
-    assert tool_message.startswith("300 row(s)")
-    assert len(json.loads(tool_message.split("\n", 1)[1])) == 5
+    count, shown = tool_message.split("\n")  # text columns only: no totals line
+    assert count.startswith("300 row(s)")
+    assert len(json.loads(shown)) == 5
+
+
+def test_rows_left_out_of_the_summary_are_still_counted_in_its_totals(executor, warehouse_settings, memory, usage_home):
+    script = [
+        Turn(tool_calls=(ToolCall("run_sql", {"sql": "SELECT team, cost_usd, input_tokens FROM llm_requests"}),), prompt_tokens=10, completion_tokens=5),
+        Turn(content="done", prompt_tokens=10, completion_tokens=1),
+    ]
+    with FakeOpenAI(script) as fake:
+        ask("list costs", context_for(warehouse_settings, executor, fake, memory, usage_home))
+        tool_message = [m for m in fake.requests[1]["messages"] if m["role"] == "tool"][0]["content"]
+    totals = json.loads(tool_message.split("\n")[2].removeprefix("totals over all 300 rows: "))
+    cost, tokens = executor.query("SELECT sum(cost_usd), sum(input_tokens) FROM llm_requests").rows[0]
+    assert totals == {"cost_usd": pytest.approx(cost), "input_tokens": tokens}
 
 
 def test_token_budget_stops_the_question(executor, warehouse_settings, memory, usage_home):
@@ -206,3 +220,30 @@ def test_finops_ask_route_llm_json_runs_the_tool_loop_end_to_end(warehouse_setti
     assert tool_results[0].startswith("llm_requests: ") and "request_id VARCHAR" in tool_results[0]
     assert tool_results[1].startswith("REFUSED:")
     assert tool_results[2].startswith("3 row(s)")
+
+
+def test_a_failed_model_on_the_auto_route_says_so_and_keeps_the_planners_help(executor, warehouse_settings, memory, usage_home):
+    script = [Turn(tool_calls=(ToolCall("run_sql", {"sql": GOOD_SQL}),), prompt_tokens=900, completion_tokens=10),
+              Turn(status=500, error="boom", headers={"x-should-retry": "false"})]
+    with FakeOpenAI(script) as fake:
+        answer = ask("tell me something interesting about our llm usage patterns",
+                     context_for(warehouse_settings, executor, fake, memory, usage_home, route="auto"))
+    assert answer.route == "none" and answer.error.kind == "model_unavailable"
+    from datetime import date
+
+    from assistant.ask import planner_for
+    from assistant.planner import PlannerContext
+
+    planner, _ = planner_for(executor)
+    clarification = planner.plan("tell me something interesting about our llm usage patterns", PlannerContext(as_of=date(2026, 10, 31)))
+    assert answer.error.message.startswith("The language model endpoint failed (HTTP 500)")
+    assert answer.error.message.endswith(clarification.message)  # then the planner's own clarification
+    assert answer.suggestions == list(clarification.suggestions)
+    assert (answer.llm_usage.calls, answer.llm_usage.input_tokens) == (1, 900)  # the call that was made still counts
+
+
+def test_a_failed_model_on_the_llm_route_points_to_the_planner_when_it_can_answer(executor, warehouse_settings, memory, usage_home):
+    with FakeOpenAI([Turn(status=500, error="boom", headers={"x-should-retry": "false"})]) as fake:
+        answer = ask("inference cost last week", context_for(warehouse_settings, executor, fake, memory, usage_home))
+    assert answer.error.kind == "model_unavailable" and "--route planner" in answer.error.message
+    assert answer.suggestions == ["inference cost last week"]
