@@ -184,6 +184,8 @@ def test_a_model_answer_shows_its_route_tokens_and_cost(home, monkeypatch):
         monkeypatch.setenv("OPENAI_API_KEY", "test")
         monkeypatch.setenv("OPENAI_BASE_URL", fake.base_url)
         app = ask(page(), "tell me something interesting about how our teams use llms")
+        streamed = [body.get("stream") for body in fake.requests]
+    assert streamed == [True, True]  # the page streams the model's words as they arrive
     answer = last_answer(app)
     assert answer.markdown[0].value == "cx, docs-ai and platform made 100 requests each."
     caption = [c.value for c in answer.caption if c.value.startswith("llm · ")][0]

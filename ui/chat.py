@@ -80,13 +80,21 @@ if linked and question == linked:
 
 if question:
     previous = next((t["answer"] for t in reversed(turns) if t["answer"].answered), None)
-    context = AskContext(
-        settings=config, as_of=as_of, executor=shared.executor(config), memory=shared.memory(config),
-        channel="ui", previous=previous,
-    )
     with st.chat_message("user"):
         st.markdown(question)
-    with st.chat_message("assistant"), st.spinner("Reading the question and querying the warehouse…"):
-        answer = ask(question, context)
+    with st.chat_message("assistant"):
+        streamed = st.empty()  # a language model's words appear as they arrive
+        words: list[str] = []
+
+        def show(token: str) -> None:
+            words.append(token)
+            streamed.markdown("".join(words) + " ▌")
+
+        context = AskContext(
+            settings=config, as_of=as_of, executor=shared.executor(config), memory=shared.memory(config),
+            channel="ui", previous=previous, on_token=show if config.model_configured else None,
+        )
+        with st.spinner("Reading the question and querying the warehouse…"):
+            answer = ask(question, context)
     turns.append({"question": question, "answer": answer, "as_of": as_of})
     st.rerun()
