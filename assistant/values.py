@@ -31,6 +31,9 @@ ACRONYMS = {
 
 # Ids are matched only when written in full, never by one of their words ("projects", "endpoints").
 EXACT_ONLY = frozenset({"resource", "sku", "user"})
+# Values that are also everyday words in cost questions ("our llm usage", "gpu usage"): they count
+# as values only beside their cue ("usage charges", "charge type usage").
+EVERYDAY_VALUES = {("charge_category", "usage"): "charg"}
 SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
@@ -118,6 +121,9 @@ class ValueIndex:
 
     def find(self, tokens: list[str], taken: set[int], vocabulary: set[str]) -> list[ValueMatch]:
         """Value mentions among `tokens` (skipping positions in `taken`), best and longest first."""
+        return [m for m in self._find(tokens, taken, vocabulary) if _cued(m, tokens)]
+
+    def _find(self, tokens: list[str], taken: set[int], vocabulary: set[str]) -> list[ValueMatch]:
         by_prefix = self._entries()
         candidates: list[ValueMatch] = []
         n = len(tokens)
@@ -153,6 +159,18 @@ class ValueIndex:
                 candidates.append(ValueMatch(dimension, value, (start, start + 1), 1))
         candidates.sort(key=lambda m: (-m.quality, -(m.span[1] - m.span[0]), m.span[0]))
         return candidates
+
+
+def _cued(match: ValueMatch, tokens: list[str]) -> bool:
+    """False for an everyday-word value without its cue in the question.
+
+    >>> _cued(ValueMatch("charge_category", "Usage", (2, 3), 3), ["our", "llm", "usage"])
+    False
+    >>> _cued(ValueMatch("charge_category", "Usage", (0, 1), 3), ["usage", "charges", "last", "month"])
+    True
+    """
+    cue = EVERYDAY_VALUES.get((match.dimension, match.value.lower()))
+    return cue is None or any(token.startswith(cue) for token in tokens)
 
 
 def _quality(window: list[str], parts: tuple[str, ...], joined: str) -> int:
