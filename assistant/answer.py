@@ -28,13 +28,17 @@ class Window:
     def days(self) -> int:
         return (self.end - self.start).days
 
-    def describe(self) -> str:
-        """'last week (2026-11-16 to 2026-11-22)': the words and the dates, end shown inclusive."""
+    def describe(self, compared: bool = False) -> str:
+        """'last week (2026-11-16 to 2026-11-22)': the words and the dates, end shown inclusive;
+        with `compared`, the window it is compared to follows ('..., compared with 2026-11-09 to 2026-11-15')."""
         from datetime import timedelta
 
         last = self.end - timedelta(days=1)
         dates = self.start.isoformat() if last == self.start else f"{self.start.isoformat()} to {last.isoformat()}"
-        return f"{self.label} ({dates})"
+        text = f"{self.label} ({dates})"
+        if compared and self.compare_start and self.compare_end:
+            text += f", compared with {self.compare_start.isoformat()} to {(self.compare_end - timedelta(days=1)).isoformat()}"
+        return text
 
     def to_json(self) -> dict:
         out = {"label": self.label, "start": self.start.isoformat(), "end": self.end.isoformat()}
@@ -58,6 +62,15 @@ class LlmUsage:
             self.output_tokens + other.output_tokens,
             self.cost_usd + other.cost_usd,
         )
+
+    def describe(self) -> str:
+        """'3 model call(s), 2,481 tokens, $0.0004', or 'no model cost' (cents and below to 4 decimals)."""
+        if not self.calls:
+            return "no model cost"
+        from assistant.narrate import figure
+
+        tokens = self.input_tokens + self.output_tokens
+        return f"{self.calls} model call(s), {tokens:,} tokens, {figure(self.cost_usd, 'usd')}"
 
     def to_json(self) -> dict:
         return {
@@ -97,6 +110,10 @@ class Answer:
     @property
     def answered(self) -> bool:
         return self.error is None and self.route != "none"
+
+    def provenance(self) -> str:
+        """How it was answered, as every channel shows it: 'planner · 41 ms · no model cost'."""
+        return f"{self.route} · {self.elapsed_ms:,.0f} ms · {self.llm_usage.describe()}"
 
     def to_json(self) -> dict:
         return {

@@ -15,7 +15,6 @@ outside. The .ipynb re-asks each question through the library when executed
 from __future__ import annotations
 
 import base64
-import copy
 import html
 import re
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from assistant.answer import Answer
+from assistant.chart_images import sized_spec
 from assistant.narrate import figure
 
 TABLE_ROWS = 20
@@ -117,25 +117,7 @@ def is_time_column(column: str, value) -> bool:
 
 def window_line(answer: Answer) -> str:
     """'last week (2026-11-16 to 2026-11-22), compared with 2026-11-09 to 2026-11-15'."""
-    window = answer.window
-    if window is None:
-        return ""
-    text = window.describe()
-    if window.compare_start and window.compare_end:
-        from datetime import timedelta
-
-        last = window.compare_end - timedelta(days=1)
-        text += f", compared with {window.compare_start.isoformat()} to {last.isoformat()}"
-    return text
-
-
-def _sized_spec(spec: dict) -> dict:
-    sized = copy.deepcopy(spec)
-    if sized.get("width") in (None, "container"):
-        sized["width"] = 640
-    if sized.get("height") == "container":
-        sized["height"] = 280
-    return sized
+    return answer.window.describe(compared=True) if answer.window else ""
 
 
 def chart_png_for(answer: Answer) -> bytes | None:
@@ -360,7 +342,7 @@ def display_bundles(answer: Answer) -> list[dict]:
     if answer.chart:
         png = chart_png_for(answer)
         bundles.append({
-            VEGA_LITE_MIME: _sized_spec(answer.chart),
+            VEGA_LITE_MIME: sized_spec(answer.chart),
             "image/png": base64.b64encode(png).decode("ascii"),
             "text/plain": f"<chart: {answer.chart.get('mark', 'chart') if isinstance(answer.chart.get('mark'), str) else 'chart'}>",
         })

@@ -189,7 +189,7 @@ def test_a_model_answer_shows_its_route_tokens_and_cost(home, monkeypatch):
     answer = last_answer(app)
     assert answer.markdown[0].value == "cx, docs-ai and platform made 100 requests each."
     caption = [c.value for c in answer.caption if c.value.startswith("llm · ")][0]
-    assert "2 model call(s), 1,332 tokens" in caption
+    assert "2 model call(s), 1,332 tokens, $0.0002" in caption  # a fraction of a cent, not "$0.00"
     assert any("gpt-4o-mini" in c.value for c in app.sidebar.caption)
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 import pandas as pd
 import streamlit as st
 
 from assistant.answer import Answer
-from assistant.narrate import money
+from assistant.narrate import figure
 from warehouse.errors import FinopsError
 from warehouse.executor import Executor
 from warehouse.settings import Settings, load_settings
@@ -95,7 +95,7 @@ def sidebar(config: Settings) -> date | None:
         else:
             st.caption("Offline planner only (no language model configured: set OPENAI_API_KEY to add one).")
         cost, calls = month_spend(executor(config), date.today())
-        st.caption(f"The assistant's own model spend this month: **{money(cost)}** in {calls} call(s).")
+        st.caption(f"The assistant's own model spend this month: **{figure(cost, 'usd')}** in {calls} call(s).")
         notebooks = list_notebooks(config.home)
         if notebooks:
             st.subheader("Notebooks")
@@ -132,14 +132,6 @@ def column_formats(columns) -> dict:
     return formats
 
 
-def usage_line(answer: Answer) -> str:
-    usage = answer.llm_usage
-    head = f"{answer.route} · {answer.elapsed_ms:,.0f} ms"
-    if usage.calls:
-        return f"{head} · {usage.calls} model call(s), {usage.input_tokens + usage.output_tokens:,} tokens, {money(usage.cost_usd)}"
-    return f"{head} · no model cost"
-
-
 def render_answer(answer: Answer, key: str, ask_next: Callable[[str], None],
                   on_feedback: Callable[[str], None] | None = None, on_save: Callable[[], None] | None = None) -> None:
     """One answer: text, window, chart, table with CSV, SQL, route and cost, suggestions, feedback, save."""
@@ -148,7 +140,7 @@ def render_answer(answer: Answer, key: str, ask_next: Callable[[str], None],
     else:
         st.markdown(answer.text)
         if answer.window is not None:
-            st.caption(f"Window: {answer.window.describe()}")
+            st.caption(f"Window: {answer.window.describe(compared=True)}")
         if answer.chart:
             st.vega_lite_chart(answer.chart, width="stretch")
         if answer.rows:
@@ -159,7 +151,7 @@ def render_answer(answer: Answer, key: str, ask_next: Callable[[str], None],
         if answer.sql:
             with st.expander("SQL"):
                 st.code(answer.sql, language="sql", wrap_lines=True)
-        st.caption(usage_line(answer))
+        st.caption(answer.provenance())
     if answer.suggestions:
         columns = st.columns(min(len(answer.suggestions), 3))
         for number, suggestion in enumerate(answer.suggestions[:3]):

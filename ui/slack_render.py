@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from assistant.answer import Answer
-from assistant.narrate import money
 from warehouse.scope import Scope
 
 SECTION_CHARS = 2900  # Slack's section text limit is 3000
@@ -71,18 +70,8 @@ def _follow_up_block(suggestions: list[str]) -> list[dict]:
 
 def facts_line(answer: Answer, scope: Scope | None) -> str:
     """The window in words and dates, how it was answered, and the scope, as one context line."""
-    parts = []
-    if answer.window is not None:
-        window = answer.window
-        words = f"Window: {window.describe()}"
-        if window.compare_start and window.compare_end:
-            from datetime import timedelta
-
-            words += f", compared with {window.compare_start} to {window.compare_end - timedelta(days=1)}"
-        parts.append(words)
-    usage = answer.llm_usage
-    parts.append(f"{answer.route} · {answer.elapsed_ms:,.0f} ms · "
-                 + (f"{usage.calls} model call(s), {money(usage.cost_usd)}" if usage.calls else "no model cost"))
+    parts = [f"Window: {answer.window.describe(compared=True)}"] if answer.window is not None else []
+    parts.append(answer.provenance())
     if scope is not None:
         parts.append(f"scope {scope}")
     return slack_escape(" · ".join(parts))
