@@ -171,6 +171,15 @@ def content_words(text: str) -> frozenset[str]:
     return frozenset(folded)
 
 
+def question_key(question: str) -> str:
+    """The same question typed with other spacing or capitals.
+
+    >>> question_key("  Cost last WEEK? ")
+    'cost last week?'
+    """
+    return " ".join(question.split()).lower()
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^a-zA-Z0-9]+", "-", name).strip("-").lower()[:40]
 
@@ -269,7 +278,7 @@ class Memory:
     def learn(self, question: str, sql: str, as_of: str) -> str:
         """Keep a confirmed question → SQL example (a person said the answer was right)."""
         self.seed_examples()
-        example_id = _id("confirmed", question.strip().lower())
+        example_id = _id("confirmed", question_key(question))
         with self._lock:
             self._collection("examples").upsert(
                 ids=[example_id], documents=[question.strip()],
@@ -303,7 +312,7 @@ class Memory:
         if limit <= 0:
             return None
         words = sorted(content_words(question))
-        for _doc, meta, distance in self._query("answers", question, 3, where=key.where(), queries=True):
+        for _doc, meta, distance in self._query("answers", question, 3, where=key.where()):
             if distance <= limit and json.loads(meta["words"]) == words:
                 return json.loads(meta["answer"])
         return None
@@ -318,10 +327,10 @@ class Memory:
             if old:
                 collection.delete(ids=old)
             collection.upsert(
-                ids=[_id(question.strip().lower(), key.data_version, key.as_of, key.scope)],
+                ids=[_id(question_key(question), key.data_version, key.as_of, key.scope)],
                 documents=[question.strip()],
-                metadatas=[{"data_version": key.data_version, "as_of": key.as_of, "scope": key.scope,
-                            "words": json.dumps(sorted(content_words(question))),
+                metadatas=[{"question_key": question_key(question), "data_version": key.data_version,
+                            "as_of": key.as_of, "scope": key.scope, "words": json.dumps(sorted(content_words(question))),
                             "answer": json.dumps(answer, default=str)}],
                 embeddings=self.embeddings.queries([question.strip()]),
             )
@@ -330,17 +339,16 @@ class Memory:
         """Drop cached answers to this exact question (a person said the answer was wrong)."""
         with self._lock:
             collection = self._collection("answers")
-            got = collection.get(include=["documents"])
-            ids = [i for i, doc in zip(got["ids"], got["documents"]) if doc.strip().lower() == question.strip().lower()]
+            ids = collection.get(where={"question_key": question_key(question)}, include=[])["ids"]
             if ids:
                 collection.delete(ids=ids)
             return len(ids)
 
-    def _query(self, kind: str, text: str, k: int, where: dict | None = None, queries: bool = True):
+    def _query(self, kind: str, text: str, k: int, where: dict | None = None):
         collection = self._collection(kind)
         if collection.count() == 0:
             return []
-        vector = self.embeddings.queries([text]) if queries else self.embeddings.passages([text])
+        vector = self.embeddings.queries([text])
         result = collection.query(
             query_embeddings=vector, n_results=k, where=where, include=["documents", "metadatas", "distances"],
         )
