@@ -64,7 +64,8 @@ class Session:
         return sum(c[1] for c in self.calls)
 
 
-def answer_with_model(question: str, context, executor, planner, as_of: date, memory=None) -> Answer:
+def answer_with_model(question: str, context, executor, planner, as_of: date, memory=None,
+                      question_id: str | None = None) -> Answer:
     settings = context.settings
     if not settings.model_configured:
         return Answer(
@@ -78,7 +79,7 @@ def answer_with_model(question: str, context, executor, planner, as_of: date, me
     from langchain_core.messages import ToolMessage
     from langchain_openai import ChatOpenAI
 
-    session = Session()
+    session = Session(question_id=question_id) if question_id else Session()
     on_token = getattr(context, "on_token", None)
 
     class Meter(BaseCallbackHandler):
@@ -126,7 +127,6 @@ def answer_with_model(question: str, context, executor, planner, as_of: date, me
         streaming=on_token is not None,
         stream_usage=True,
     )
-    embedding_calls = len(getattr(getattr(memory, "embeddings", None), "calls", []))
     examples = _similar_examples(memory, question)
     tools = make_tools(session, context, executor, planner, memory)
     agent = create_agent(
@@ -161,8 +161,7 @@ def answer_with_model(question: str, context, executor, planner, as_of: date, me
         len(session.calls), session.input_tokens, session.output_tokens,
         sum(_cost(prices, i, o) for i, o in session.calls),
     )
-    new_embedding_calls = list(getattr(getattr(memory, "embeddings", None), "calls", []))[embedding_calls:]
-    _record(question, context, session, prices, new_embedding_calls, executor)
+    record_calls(question, context, session.question_id, "chat", settings.model, session.calls, prices)
     if error is not None:
         return Answer(question, "none", error=error, llm_usage=usage)
     return Answer(
@@ -175,21 +174,16 @@ def _cost(prices: tuple[float, float], input_tokens: int, output_tokens: int) ->
     return (input_tokens * prices[0] + output_tokens * prices[1]) / 1e6
 
 
-def _record(question, context, session: Session, prices, embedding_calls, executor) -> None:
-    """Append this question's model calls to assistant_usage; a failure to record never loses the answer."""
+def record_calls(question: str, context, question_id: str, operation: str, model: str,
+                 calls: list[tuple[int, int]], prices: tuple[float, float]) -> None:
+    """Append a question's (input, output) token counts of one model to assistant_usage, priced;
+    a failure to record never loses the answer."""
     from warehouse.usage import UsageRow, record_usage
 
     settings = context.settings
     now = datetime.now(timezone.utc)
     channel = getattr(context, "channel", None)
-    rows = [
-        UsageRow(now, session.question_id, "chat", settings.model, i, o, _cost(prices, i, o), question, channel)
-        for i, o in session.calls
-    ]
-    for embedding_model, tokens in embedding_calls:
-        embedding_prices = model_price(embedding_model, executor)
-        rows.append(UsageRow(now, session.question_id, "embeddings", embedding_model, tokens, 0,
-                             _cost(embedding_prices, tokens, 0), question, channel))
+    rows = [UsageRow(now, question_id, operation, model, i, o, _cost(prices, i, o), question, channel) for i, o in calls]
     try:
         record_usage(settings.home, rows)
     except OSError as failure:

