@@ -66,13 +66,20 @@ def data_as_of(config: Settings) -> date | None:
     return config.as_of or planner_for(executor(config))[1]
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _facts(settings_json: str, version: float):
+    """What the warehouse holds, read once per data version rather than on every rerun."""
+    from warehouse.info import warehouse_info
+
+    return warehouse_info(_executor(settings_json))
+
+
 def sidebar(config: Settings) -> date | None:
     """Data freshness and the `as_of` picker, tables, the model, the assistant's own spend, notebooks."""
     from assistant.notebooks import list_notebooks
-    from warehouse.info import warehouse_info
     from warehouse.usage import month_spend
 
-    facts = warehouse_info(executor(config))
+    facts = _facts(config.model_dump_json(), executor(config).lake.version())
     default = data_as_of(config)
     with st.sidebar:
         st.subheader("Data")
