@@ -78,6 +78,7 @@ def answer_with_model(question: str, context, executor, planner, as_of: date, me
     from langchain_core.callbacks import BaseCallbackHandler
     from langchain_core.messages import ToolMessage
     from langchain_openai import ChatOpenAI
+    from langgraph.errors import GraphRecursionError
 
     session = Session(question_id=question_id) if question_id else Session()
     on_token = getattr(context, "on_token", None)
@@ -151,11 +152,8 @@ def answer_with_model(question: str, context, executor, planner, as_of: date, me
         text, error = "", AnswerError("model_unavailable", f"The language model endpoint failed (HTTP {failure.status_code}). Try again later, or ask with --route planner.")
     except openai.APIStatusError as failure:
         text, error = "", AnswerError("model_unavailable", f"The language model endpoint refused the request (HTTP {failure.status_code}). Check OPENAI_API_KEY, OPENAI_BASE_URL and FINOPS_MODEL.")
-    except Exception as failure:  # noqa: BLE001 - LangGraph's step limit and other agent stops
-        if type(failure).__name__ == "GraphRecursionError":
-            text, error = "", AnswerError("steps", f"The model needed more than FINOPS_LLM_MAX_STEPS ({settings.llm_max_steps}) steps and was stopped. Ask something narrower.")
-        else:
-            raise
+    except GraphRecursionError:
+        text, error = "", AnswerError("steps", f"The model needed more than FINOPS_LLM_MAX_STEPS ({settings.llm_max_steps}) steps and was stopped. Ask something narrower.")
     prices = model_price(settings.model, executor)
     usage = LlmUsage(
         len(session.calls), session.input_tokens, session.output_tokens,

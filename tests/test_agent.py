@@ -247,3 +247,13 @@ def test_a_failed_model_on_the_llm_route_points_to_the_planner_when_it_can_answe
         answer = ask("inference cost last week", context_for(warehouse_settings, executor, fake, memory, usage_home))
     assert answer.error.kind == "model_unavailable" and "--route planner" in answer.error.message
     assert answer.suggestions == ["inference cost last week"]
+
+
+def test_a_model_that_never_stops_calling_tools_is_stopped_at_the_step_limit(executor, warehouse_settings, memory, usage_home):
+    loop = Turn(tool_calls=(ToolCall("run_sql", {"sql": GOOD_SQL}),), prompt_tokens=10, completion_tokens=5)
+    with FakeOpenAI([loop] * 10) as fake:
+        answer = ask("requests per team", context_for(warehouse_settings, executor, fake, memory, usage_home, llm_max_steps=2))
+        sent = len(fake.requests)
+    assert answer.route == "none" and answer.error.kind == "steps"
+    assert "FINOPS_LLM_MAX_STEPS (2)" in answer.error.message
+    assert sent == 2 and answer.llm_usage.calls == 2
