@@ -296,35 +296,32 @@ def feedback(
     """Confirm (good) or reject (bad) an answer. Only confirmed answers become examples."""
     from assistant.answer import Answer, AskContext
     from assistant.ask import ask as run_ask
+    from assistant.ask import planner_for
     from assistant.feedback import VERDICTS, record_feedback
     from warehouse.executor import Executor
     from warehouse.scope import Scope
 
     if verdict not in VERDICTS:
         raise FinopsError(f"The verdict is good or bad, not {verdict!r}.")
-    from assistant.ask import planner_for
-
     settings = _settings()
-    day = _parse_date(as_of, "--as-of") if as_of else None
     row_scope = Scope.parse(scope) if scope else None
-    if day is None:  # examples remember the date their time words meant
-        with Executor(settings) as executor:
-            day = settings.as_of or planner_for(executor)[1]
-    if sql_text:
-        with Executor(settings) as executor:
+    with Executor(settings) as executor:
+        # Examples remember the date their time words meant.
+        day = _parse_date(as_of, "--as-of") if as_of else settings.as_of or planner_for(executor)[1]
+        if sql_text:
             result = executor.run_sql(sql_text, scope=row_scope)  # refused or failing SQL is never learned
-        answer = Answer(question, "planner", sql=result.sql, columns=result.columns, rows=result.rows)
-    elif verdict == "good":
-        # The answer as the assistant gives it now: a stored model answer is reused, not paid for again.
-        answer = run_ask(question, AskContext(settings=settings, as_of=day, scope=row_scope))
-        if not answer.answered:
-            raise FinopsError(f"There is no answer to confirm: {answer.error.message if answer.error else 'not answered'} Give the right SQL with --sql.")
-    else:
-        answer = Answer(question, "none")
-    result = record_feedback(answer, verdict, settings, as_of=day, note=note, channel="cli")
+            answer = Answer(question, "planner", sql=result.sql, columns=result.columns, rows=result.rows)
+        elif verdict == "good":
+            # The answer as the assistant gives it now: a stored model answer is reused, not paid for again.
+            answer = run_ask(question, AskContext(settings=settings, as_of=day, scope=row_scope, executor=executor))
+            if not answer.answered:
+                raise FinopsError(f"There is no answer to confirm: {answer.error.message if answer.error else 'not answered'} Give the right SQL with --sql.")
+        else:
+            answer = Answer(question, "none")
+    result = record_feedback(answer, verdict, settings, as_of=day, note=note, channel="cli", scope=row_scope)
     typer.echo(result.message)
     if result.learned:
-        typer.echo(f"  {question}  →  {answer.sql}")
+        typer.echo(f"  {question}  →  {result.sql}")
 
 
 def _print_answer(answer) -> None:

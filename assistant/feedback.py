@@ -27,6 +27,7 @@ class FeedbackResult:
     learned: bool  # a confirmed example was stored
     forgotten: int  # cached model answers dropped
     message: str
+    sql: str | None = None  # the example's SQL, as learned
 
 
 def feedback_log(home: Path) -> Path:
@@ -52,7 +53,8 @@ def record_feedback(answer: Answer, verdict: str, settings, memory=None, as_of: 
         sql = remove_scope(sql, scope)
     if verdict == "good" and answer.answered and sql:
         memory = memory or _memory(settings)
-        memory.learn(answer.question, as_written(sql, settings.max_rows), as_of.isoformat() if as_of else "")
+        sql = as_written(sql, settings.max_rows)
+        memory.learn(answer.question, sql, as_of.isoformat() if as_of else "")
         learned = True
     elif verdict == "bad":
         memory = memory or _memory(settings)
@@ -69,7 +71,7 @@ def record_feedback(answer: Answer, verdict: str, settings, memory=None, as_of: 
         message = "Thanks, noted. (There was no SQL answer to learn from.)"
     else:
         message = "Thanks, noted" + (": the stored answer was dropped, so it will be worked out again." if forgotten else ".")
-    return FeedbackResult(verdict, learned, forgotten, message)
+    return FeedbackResult(verdict, learned, forgotten, message, sql if learned else None)
 
 
 def as_written(sql: str, max_rows: int) -> str:

@@ -190,15 +190,22 @@ def test_feedback_command_learns_only_sql_that_passes_the_guard(loaded):
     bad_sql = subprocess.run([*finops, "good", "drop it", "--sql", "DROP TABLE llm_requests"],
                              capture_output=True, text=True, env=env, timeout=120)
     bad_verdict = subprocess.run([*finops, "maybe", "which features exist?"], capture_output=True, text=True, env=env, timeout=120)
+    scoped = subprocess.run([*finops, "good", "how many requests?", "--scope", "team=cx", "--sql", "SELECT count(*) AS n FROM llm_requests"],
+                            capture_output=True, text=True, env=env, timeout=120)
     assert good.returncode == 0, good.stderr
     assert "which features exist?" in good.stdout
     assert bad_sql.returncode == 2 and "DROP" in bad_sql.stderr and "Traceback" not in bad_sql.stderr
     assert bad_verdict.returncode == 2 and "good or bad" in bad_verdict.stderr
+    assert scoped.returncode == 0, scoped.stderr
     lines = (loaded.home / "feedback.jsonl").read_text().splitlines()
-    assert [json.loads(line)["question"] for line in lines] == ["which features exist?"]
+    assert [json.loads(line)["question"] for line in lines] == ["which features exist?", "how many requests?"]
+    assert "'cx'" in json.loads(lines[1])["sql"]  # cx's rows were what the person confirmed ...
     from assistant.retrieval import Memory
 
-    assert [q for q, _ in Memory(loaded).confirmed_examples()] == ["which features exist?"]
+    learned = dict(Memory(loaded).confirmed_examples())
+    assert sorted(learned) == ["how many requests?", "which features exist?"]
+    assert learned["how many requests?"] == "SELECT COUNT(*) AS n FROM llm_requests"  # ... the example holds no scope
+    assert learned["how many requests?"] in scoped.stdout
 
 
 def test_lookup_gives_columns_definitions_and_values(executor, memory):
