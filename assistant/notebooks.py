@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,6 +24,7 @@ from pathlib import Path
 import yaml
 
 from warehouse.errors import FinopsError
+from warehouse.files import write_atomically
 
 FORMATS = ("md", "html", "ipynb")
 NOTEBOOK_KEYS = ("title", "as_of", "scope", "questions")
@@ -260,21 +259,6 @@ def _notebook_scope(notebook: Notebook):
         return Scope.parse(notebook.scope)
     except FinopsError as error:
         raise NotebookError(f"`scope` in {notebook.path}: {error.user_message}") from None
-
-
-def write_atomically(path: Path, data: bytes) -> Path:
-    """Write `data` to `path` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(partial, 0o644)  # mkstemp's 0600 would hide a shared report from its readers
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.unlink(partial)
-    return path
 
 
 def _write_report(report, fmt: str, out: Path, name: str) -> list[Path]:

@@ -26,6 +26,7 @@ import sqlglot.expressions as exp
 
 from warehouse.contract import TABLES, TableContract
 from warehouse.errors import WarehouseError
+from warehouse.files import write_atomically
 
 LEDGER_DDL = """
 CREATE TABLE IF NOT EXISTS _finops_loads (
@@ -91,10 +92,9 @@ class Lake:
         """Keep JSON `data` for this data version, dropping what was kept for earlier versions."""
         path = self._cache_path(name)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             for stale in path.parent.glob(f"{name}-*.json"):
                 stale.unlink(missing_ok=True)
-            path.write_text(json.dumps(data))
+            write_atomically(path, json.dumps(data).encode())  # a second process may be reading it
         except OSError:
             pass  # a cache that cannot be written is only slower
 

@@ -10,13 +10,13 @@ changes with every new file, which is how the executor knows to look again.
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from warehouse.contract import ASSISTANT_USAGE
+from warehouse.files import write_atomically
 
 FOLDER = "usage"
 
@@ -49,23 +49,17 @@ def record_usage(home: Path, rows: list[UsageRow]) -> Path | None:
 
     from warehouse.demo.schema import arrow_schema
 
-    folder = usage_folder(home)
-    folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-    final = folder / f"assistant_usage-{stamp}-{uuid.uuid4().hex[:12]}.parquet"
-    partial = folder / f".{final.name}.partial"
+    final = usage_folder(home) / f"assistant_usage-{stamp}-{uuid.uuid4().hex[:12]}.parquet"
     records = [asdict(row) for row in rows]
     for record in records:
         called_at = record["called_at"]
         if called_at.tzinfo is not None:  # stored as naive UTC, like every timestamp in the lake
             record["called_at"] = called_at.astimezone(timezone.utc).replace(tzinfo=None)
     table = pa.Table.from_pylist(records, schema=arrow_schema(ASSISTANT_USAGE))
-    try:
-        pq.write_table(table, partial)
-        os.replace(partial, final)
-    finally:
-        partial.unlink(missing_ok=True)
-    return final
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table, buffer)
+    return write_atomically(final, buffer.getvalue().to_pybytes())
 
 
 def usage_files(home: Path) -> tuple[Path, ...]:
