@@ -226,7 +226,7 @@ def model_price(model: str, executor) -> tuple[float, float]:
         .limit(1)
     )
     try:
-        rows = executor.query(query.sql("duckdb")).rows
+        rows = executor.run_sql(query.sql("duckdb")).rows  # through the guard, like every statement
     except Exception:  # noqa: BLE001 - an empty or missing table falls back to the built-in prices
         rows = []
     if rows and rows[0][0] is not None:

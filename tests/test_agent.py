@@ -257,3 +257,14 @@ def test_a_model_that_never_stops_calling_tools_is_stopped_at_the_step_limit(exe
     assert answer.route == "none" and answer.error.kind == "steps"
     assert "FINOPS_LLM_MAX_STEPS (2)" in answer.error.message
     assert sent == 2 and answer.llm_usage.calls == 2
+
+
+def test_prices_come_from_model_prices_before_the_built_in_table(executor):
+    from assistant.agent import BUILT_IN_PRICES, model_price
+
+    listed = executor.query("SELECT input_usd_per_mtok, output_usd_per_mtok FROM model_prices "
+                            "WHERE model = 'claude-haiku-4' AND valid_to IS NULL").rows[0]
+    assert "claude-haiku-4" not in BUILT_IN_PRICES
+    assert model_price("claude-haiku-4", executor) == tuple(listed)
+    assert model_price("gpt-4.1-nano", executor) == BUILT_IN_PRICES["gpt-4.1-nano"]  # not in model_prices
+    assert model_price("no-such-model", executor) == (0.0, 0.0)

@@ -80,9 +80,13 @@ def month_spend(executor, today) -> tuple[float, int]:
     """What the assistant's model calls cost in `today`'s calendar month (UTC): dollars and calls."""
     from datetime import date
 
-    start = date(today.year, today.month, 1)
-    rows = executor.query(
-        "SELECT coalesce(sum(cost_usd), 0), count(*) FROM assistant_usage WHERE called_at >= $1",
-        [datetime(start.year, start.month, start.day)],
-    ).rows
+    import sqlglot.expressions as exp
+
+    start = date(today.year, today.month, 1).isoformat()
+    query = (
+        exp.select("coalesce(sum(cost_usd), 0)", "count(*)")
+        .from_("assistant_usage")
+        .where(exp.GTE(this=exp.column("called_at"), expression=exp.cast(exp.Literal.string(start), "TIMESTAMP")))
+    )
+    rows = executor.run_sql(query.sql("duckdb")).rows  # through the guard, like every statement
     return float(rows[0][0]), int(rows[0][1])
