@@ -59,27 +59,27 @@ def test_tool_loop_refuses_unsafe_sql_and_answers_from_the_guarded_query(executo
     assert usage.cost_usd == pytest.approx((2280 * 0.15 + 60 * 0.60) / 1e6)  # gpt-4o-mini, built-in price
 
 
-def test_the_model_sees_a_summary_not_the_table(executor, warehouse_settings, memory, usage_home):
+def what_the_model_read(sql: str, *fixtures) -> str:
+    """The tool result the model gets back after it runs `sql`."""
     script = [
-        Turn(tool_calls=(ToolCall("run_sql", {"sql": "SELECT request_id, prompt_hash FROM llm_requests"}),), prompt_tokens=10, completion_tokens=5),
+        Turn(tool_calls=(ToolCall("run_sql", {"sql": sql}),), prompt_tokens=10, completion_tokens=5),
         Turn(content="done", prompt_tokens=10, completion_tokens=1),
     ]
+    warehouse_settings, executor, memory, usage_home = fixtures
     with FakeOpenAI(script) as fake:
-        ask("list request ids", context_for(warehouse_settings, executor, fake, memory, usage_home))
-        tool_message = [m for m in fake.requests[1]["messages"] if m["role"] == "tool"][0]["content"]
+        ask("show me the rows", context_for(warehouse_settings, executor, fake, memory, usage_home))
+        return [m for m in fake.requests[1]["messages"] if m["role"] == "tool"][0]["content"]
+
+
+def test_the_model_sees_a_summary_not_the_table(executor, warehouse_settings, memory, usage_home):
+    tool_message = what_the_model_read("SELECT request_id, prompt_hash FROM llm_requests", warehouse_settings, executor, memory, usage_home)
     count, shown = tool_message.split("\n")  # text columns only: no totals line
     assert count.startswith("300 row(s)")
     assert len(json.loads(shown)) == 5
 
 
 def test_rows_left_out_of_the_summary_are_still_counted_in_its_totals(executor, warehouse_settings, memory, usage_home):
-    script = [
-        Turn(tool_calls=(ToolCall("run_sql", {"sql": "SELECT team, cost_usd, input_tokens FROM llm_requests"}),), prompt_tokens=10, completion_tokens=5),
-        Turn(content="done", prompt_tokens=10, completion_tokens=1),
-    ]
-    with FakeOpenAI(script) as fake:
-        ask("list costs", context_for(warehouse_settings, executor, fake, memory, usage_home))
-        tool_message = [m for m in fake.requests[1]["messages"] if m["role"] == "tool"][0]["content"]
+    tool_message = what_the_model_read("SELECT team, cost_usd, input_tokens FROM llm_requests", warehouse_settings, executor, memory, usage_home)
     totals = json.loads(tool_message.split("\n")[2].removeprefix("totals over all 300 rows: "))
     cost, tokens = executor.query("SELECT sum(cost_usd), sum(input_tokens) FROM llm_requests").rows[0]
     assert totals == {"cost_usd": pytest.approx(cost), "input_tokens": tokens}
