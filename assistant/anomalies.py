@@ -51,6 +51,7 @@ from assistant.detection import (  # noqa: F401 - re-exported: `from assistant.a
     slow_creep,
 )
 from assistant.narrate import money
+from assistant.render import time_between
 from assistant.semantic import load_semantic_model
 from warehouse.guard import validate_sql
 
@@ -119,10 +120,7 @@ def cube_sql(source: _Source, start: date, end: date) -> str:
         dims.append(exp.alias_(exp.func("coalesce", column, exp.Literal.string(label)) if label else column, f"d{i}"))
     expressions = _measure_expressions(model)
     measures = [exp.alias_(expressions[m].copy(), f"m{j}") for j, m in enumerate(source.measures)]
-    where = exp.and_(
-        exp.GTE(this=time.copy(), expression=exp.cast(exp.Literal.string(start.isoformat()), "TIMESTAMP")),
-        exp.LT(this=time.copy(), expression=exp.cast(exp.Literal.string(end.isoformat()), "TIMESTAMP")),
-    )
+    where = time_between(time, start, end)
     if source.usage_only:
         where = exp.and_(where, exp.EQ(this=exp.column("ChargeCategory"), expression=exp.Literal.string("Usage")))
     positions = [exp.Literal.number(i + 1) for i in range(len(dims) + 1)]
