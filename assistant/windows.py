@@ -84,6 +84,8 @@ def previous_window(window: Window) -> Window:
     'the week before (2026-11-09 to 2026-11-15)'
     >>> previous_window(Window("this month", date(2026, 11, 1), date(2026, 11, 24))).describe()
     'the same days of the month before (2026-10-01 to 2026-10-23)'
+    >>> previous_window(Window("the last 200 weeks", date(1997, 12, 1), date(2001, 10, 1))).days
+    1400
     """
     start, end, label = window.start, window.end, window.label
     days = max((end - start).days, 1)
@@ -91,7 +93,8 @@ def previous_window(window: Window) -> Window:
     if unit and start == _period_start(start, unit) and end < _back(start, unit, -1):
         before = _back(start, unit, 1)
         return Window(f"the same days of the {unit} before", before, min(before + days * DAY, start))
-    if start.day == 1 and end.day == 1 and "day" not in label:
+    # Whole months, unless the words counted days or weeks ("the last 200 weeks" may start on a 1st).
+    if start.day == 1 and end.day == 1 and "day" not in label and "week" not in label:
         months = (end.year - start.year) * 12 + end.month - start.month
         if months % 3 == 0 and start.month % 3 == 1 and re.search(r"quarter|\bQ[1-4]\b", label, re.I | re.A):
             unit, n = "quarter", months // 3
