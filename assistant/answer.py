@@ -7,45 +7,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
-from assistant.jsonable import jsonable
+from assistant.present.jsonable import jsonable
+from assistant.present.numbers import figure
+from assistant.query.window import Window
 
-ROUTES = ("planner", "llm", "cache", "none")
+
+class Route(StrEnum):
+    """How an answer was made (ANSWER-CONTRACT.md); compares equal to its text."""
+
+    PLANNER = "planner"  # the offline semantic planner
+    LLM = "llm"  # the language-model agent
+    CACHE = "cache"  # a stored answer to the same question on the same data
+    NONE = "none"  # not answered: see the error
 
 
-@dataclass(frozen=True)
-class Window:
-    """A time window, start inclusive and end exclusive, with the window it is compared to."""
-
-    label: str
-    start: date
-    end: date
-    compare_start: date | None = None
-    compare_end: date | None = None
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days
-
-    def describe(self, compared: bool = False) -> str:
-        """'last week (2026-11-16 to 2026-11-22)': the words and the dates, end shown inclusive;
-        with `compared`, the window it is compared to follows ('..., compared with 2026-11-09 to 2026-11-15')."""
-        from datetime import timedelta
-
-        last = self.end - timedelta(days=1)
-        dates = self.start.isoformat() if last == self.start else f"{self.start.isoformat()} to {last.isoformat()}"
-        text = f"{self.label} ({dates})"
-        if compared and self.compare_start and self.compare_end:
-            text += f", compared with {self.compare_start.isoformat()} to {(self.compare_end - timedelta(days=1)).isoformat()}"
-        return text
-
-    def to_json(self) -> dict:
-        out = {"label": self.label, "start": self.start.isoformat(), "end": self.end.isoformat()}
-        if self.compare_start and self.compare_end:
-            out["compare_start"] = self.compare_start.isoformat()
-            out["compare_end"] = self.compare_end.isoformat()
-        return out
+ROUTES = tuple(Route)
 
 
 @dataclass(frozen=True)
@@ -67,8 +46,6 @@ class LlmUsage:
         """'3 model call(s), 2,481 tokens, $0.0004', or 'no model cost' (cents and below to 4 decimals)."""
         if not self.calls:
             return "no model cost"
-        from assistant.narrate import figure
-
         tokens = self.input_tokens + self.output_tokens
         return f"{self.calls} model call(s), {tokens:,} tokens, {figure(self.cost_usd, 'usd')}"
 
@@ -83,14 +60,14 @@ class LlmUsage:
 
 @dataclass(frozen=True)
 class AnswerError:
-    kind: str
+    kind: str  # an ErrorKind (warehouse.errors), or a FinopsError's kind
     message: str
 
 
 @dataclass(frozen=True)
 class Answer:
     question: str
-    route: str
+    route: Route
     text: str = ""
     window: Window | None = None
     sql: str | None = None
@@ -107,9 +84,12 @@ class Answer:
     plan: Any = field(default=None, compare=False, repr=False)
     truncated: bool = False
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "route", Route(self.route))
+
     @property
     def answered(self) -> bool:
-        return self.error is None and self.route != "none"
+        return self.error is None and self.route != Route.NONE
 
     def provenance(self) -> str:
         """How it was answered, as every channel shows it: 'planner · 41 ms · no model cost'."""
@@ -172,7 +152,7 @@ class AskContext:
     route: str = "auto"
     previous: Answer | None = None
     executor: Any = field(default=None, compare=False, repr=False)
-    memory: Any = field(default=None, compare=False, repr=False)  # assistant.retrieval.Memory; opened when needed
+    memory: Any = field(default=None, compare=False, repr=False)  # assistant.llm.retrieval.Memory; opened when needed
     channel: str = "cli"  # where the question came from, recorded with the assistant's usage
     on_token: Any = field(default=None, compare=False, repr=False)  # called with each streamed model token
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.anomalies import find_anomalies  # noqa: E402
+from assistant.analysis.anomalies import find_anomalies  # noqa: E402
 from warehouse.demo import generate_demo  # noqa: E402
 from warehouse.executor import Executor  # noqa: E402
 from warehouse.ingest import ingest  # noqa: E402

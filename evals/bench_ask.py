@@ -19,7 +19,7 @@ import time
 
 from assistant.answer import AskContext
 from assistant.ask import ask
-from assistant.evaluation import EvalCase, load_set
+from assistant.quality.evaluation import EvalCase, load_set
 from warehouse.executor import Executor
 from warehouse.settings import load_settings
 
@@ -58,7 +58,7 @@ def main() -> None:
     for _ in range(args.cold):
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "assistant.cli", "ask", "--json", "What was our total cloud spend last month?"],
+            [sys.executable, "-m", "ui.cli", "ask", "--json", "What was our total cloud spend last month?"],
             check=True, capture_output=True, env=dict(os.environ),
         )
         cold.append(time.perf_counter() - started)

@@ -49,8 +49,8 @@ def main() -> None:
         print(f"llm_requests: {rows:,} rows in {len(files)} lake files")
         print(f"{'query':34} {'views (ms)':>11} {'table (ms)':>11}")
         for name, sql in QUERIES.items():
-            view_ms = median_ms(lambda: executor.query(sql))
-            table_ms = median_ms(lambda: native.execute(sql).fetchall())
+            view_ms = median_ms(lambda sql=sql: executor.query(sql))
+            table_ms = median_ms(lambda sql=sql: native.execute(sql).fetchall())
             print(f"{name:34} {view_ms:11.1f} {table_ms:11.1f}")
         native.close()
         native_path.unlink()

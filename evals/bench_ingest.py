@@ -1,12 +1,18 @@
 """Ingest throughput and peak memory against plain DuckDB, on one file, in one run.
 
     .venv/bin/python evals/bench_ingest.py [--rows 10000000] [--keep DIR]
+    .venv/bin/python evals/bench_ingest.py --rows 1000000 --format litellm   # or langfuse, otel, helicone, all
 
 Makes (once) a `llm_requests` Parquet file of --rows synthetic rows, then times
   1. plain DuckDB: CREATE TABLE t AS SELECT * FROM read_parquet(file) into a new database file;
   2. `finops ingest file` into a new FINOPS_HOME (validation, typing, de-duplication,
      pricing check, partitioned Parquet lake, ledger);
 each in its own process, reporting wall time, rows/s and the process's peak RSS.
+
+With --format F, the same rows are also written as F's export (LiteLLM spend-log,
+Langfuse observation and Helicone request JSON lines; OTLP JSON with 100 spans per
+request line) and `ingest(file, fmt=F)` is timed against `ingest(parquet)`, both in
+a fresh warehouse and a process of their own (target: >= 0.5x the Parquet rows/s).
 """
 
 from __future__ import annotations
@@ -60,6 +66,77 @@ print(con.execute("SELECT count(*) FROM t").fetchall()[0][0])
 """
 
 
+# The synthetic rows as each source would export them (DuckDB writes JSON lines).
+EXPORTS = {
+    "litellm": """
+      SELECT request_id, CASE operation WHEN 'embeddings' THEN 'aembedding' ELSE 'acompletion' END AS call_type,
+             cost_usd AS spend, input_tokens + output_tokens AS total_tokens, input_tokens AS prompt_tokens,
+             output_tokens AS completion_tokens, strftime(ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS "startTime",
+             strftime(ts + to_milliseconds(CAST(latency_ms AS BIGINT)), '%Y-%m-%dT%H:%M:%S.%gZ') AS "endTime",
+             model, model AS model_group, provider AS custom_llm_provider, user_id AS "user",
+             {'user_api_key_team_alias': team, 'usage_object': {'prompt_tokens_details': {'cached_tokens': cached_input_tokens}}} AS metadata,
+             'False' AS cache_hit, prompt_hash AS cache_key, ['feature:' || feature, 'environment:' || environment] AS request_tags,
+             team AS team_id, user_id AS end_user, CASE status WHEN 'ok' THEN 'success' ELSE 'failure' END AS status
+      FROM read_parquet($src)""",
+    "langfuse": """
+      SELECT request_id AS id, 'trace-' || request_id AS trace_id, environment, 'GENERATION' AS type,
+             strftime(ts, '%Y-%m-%d %H:%M:%S.%f') AS start_time,
+             strftime(ts + to_milliseconds(CAST(latency_ms AS BIGINT)), '%Y-%m-%d %H:%M:%S.%f') AS end_time,
+             {'team': team} AS metadata, CASE status WHEN 'ok' THEN 'DEFAULT' ELSE 'ERROR' END AS level,
+             model AS provided_model_name, {'input': input_tokens - cached_input_tokens, 'input_cached_tokens': cached_input_tokens,
+             'output': output_tokens} AS usage_details, cost_usd AS total_cost, user_id, ['feature:' || feature] AS tags
+      FROM read_parquet($src)""",
+    "helicone": """
+      SELECT request_id, strftime(ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS request_created_at, user_id AS request_user_id,
+             {'feature': feature, 'team': team, 'environment': environment} AS request_properties, model,
+             upper(provider) AS provider, CASE status WHEN 'ok' THEN 200 ELSE 500 END AS response_status, latency_ms AS delay_ms,
+             input_tokens - cached_input_tokens AS prompt_tokens, cached_input_tokens AS prompt_cache_read_tokens,
+             0 AS prompt_cache_write_tokens, output_tokens AS completion_tokens, cost_usd AS cost
+      FROM read_parquet($src)""",
+    "otel": """
+      SELECT [{'resource': {'attributes': [{'key': 'service.name', 'value': {'stringValue': 'bench'}}]},
+               'scopeSpans': [{'spans': list(span)}]}] AS "resourceSpans"
+      FROM (
+        SELECT row_number() OVER () // 100 AS line, {
+          'traceId': md5(request_id), 'spanId': substr(md5(request_id), 1, 16), 'name': 'chat ' || model,
+          'startTimeUnixNano': CAST(epoch_us(ts) * 1000 AS VARCHAR),
+          'endTimeUnixNano': CAST((epoch_us(ts) + CAST(latency_ms * 1000 AS BIGINT)) * 1000 AS VARCHAR),
+          'attributes': [
+            {'key': 'gen_ai.operation.name', 'value': {'stringValue': operation, 'intValue': NULL}},
+            {'key': 'gen_ai.provider.name', 'value': {'stringValue': provider, 'intValue': NULL}},
+            {'key': 'gen_ai.request.model', 'value': {'stringValue': model, 'intValue': NULL}},
+            {'key': 'gen_ai.response.id', 'value': {'stringValue': request_id, 'intValue': NULL}},
+            {'key': 'gen_ai.usage.input_tokens', 'value': {'stringValue': NULL, 'intValue': CAST(input_tokens AS VARCHAR)}},
+            {'key': 'gen_ai.usage.cache_read.input_tokens', 'value': {'stringValue': NULL, 'intValue': CAST(cached_input_tokens AS VARCHAR)}},
+            {'key': 'gen_ai.usage.output_tokens', 'value': {'stringValue': NULL, 'intValue': CAST(output_tokens AS VARCHAR)}},
+            {'key': 'feature', 'value': {'stringValue': feature, 'intValue': NULL}},
+            {'key': 'team', 'value': {'stringValue': team, 'intValue': NULL}},
+            {'key': 'user.id', 'value': {'stringValue': user_id, 'intValue': NULL}}]} AS span
+        FROM read_parquet($src))
+      GROUP BY line""",
+}
+
+MAKE_EXPORT = """
+import duckdb, sys
+query, src, out = sys.argv[1], sys.argv[2], sys.argv[3]
+con = duckdb.connect()
+con.execute("SET preserve_insertion_order = false")
+con.execute(f"COPY ({query.replace('$src', repr(src))}) TO '{out}' (FORMAT json)")
+"""
+
+INGEST = """
+import sys
+from pathlib import Path
+from warehouse.ingest import ingest
+from warehouse.settings import load_settings
+fmt = sys.argv[2]
+report = ingest([Path(sys.argv[1])], load_settings(), table="llm_requests" if fmt == "parquet" else None, fmt="auto" if fmt == "parquet" else fmt)
+[result] = report.results
+assert result.status == "loaded", result.message
+print(result.rows_loaded)
+"""
+
+
 def run_measured(command: list[str], env: dict | None = None) -> tuple[float, int, str]:
     """Wall seconds, peak RSS in MB of that child alone, and its stdout."""
     started = time.perf_counter()
@@ -78,6 +155,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--keep", type=Path, help="Folder to keep the generated file in between runs.")
+    parser.add_argument("--format", choices=[*EXPORTS, "all"], help="Also time this source format against the Parquet path.")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     cache = args.keep or work
@@ -91,7 +169,7 @@ def main() -> None:
 
     plain_s, plain_mb, _ = run_measured([sys.executable, "-c", PLAIN, str(source), str(work / "plain.duckdb")])
     env = dict(os.environ, FINOPS_HOME=str(work / "home"), FINOPS_MEMORY_LIMIT="2GB", FINOPS_THREADS="2")
-    finops = [sys.executable, "-m", "assistant.cli", "ingest", str(source), "--table", "llm_requests"]
+    finops = [sys.executable, "-m", "ui.cli", "ingest", str(source), "--table", "llm_requests"]
     ours_s, ours_mb, out = run_measured(finops, env)
     print(out.strip())
 
@@ -99,7 +177,31 @@ def main() -> None:
     print(f"finops ingest     : {ours_s:6.2f} s  {args.rows / ours_s:12,.0f} rows/s  peak RSS {ours_mb:,} MB")
     print(f"throughput ratio (finops / plain): {plain_s / ours_s:.2f}  (target >= 0.5)")
     print(f"peak memory under 2 GB: {'yes' if ours_mb < 2048 else 'NO'}")
+    if args.format:
+        compare_formats(list(EXPORTS) if args.format == "all" else [args.format], source, cache, work, args.rows)
     shutil.rmtree(work, ignore_errors=True)
+
+
+def compare_formats(formats: list[str], source: Path, cache: Path, work: Path, rows: int) -> None:
+    """ingest(parquet) against ingest(export, fmt=F), each in a fresh warehouse and process."""
+    def timed(path: Path, fmt: str) -> tuple[float, int]:
+        home = work / f"home-{fmt}"
+        shutil.rmtree(home, ignore_errors=True)
+        env = dict(os.environ, FINOPS_HOME=str(home), FINOPS_MEMORY_LIMIT="2GB", FINOPS_THREADS="2", PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+        seconds, peak_mb, out = run_measured([sys.executable, "-c", INGEST, str(path), fmt], env)
+        assert int(out.strip()) == rows, out
+        return seconds, peak_mb
+
+    parquet_s, parquet_mb = timed(source, "parquet")
+    print(f"ingest(parquet)        : {parquet_s:6.2f} s  {rows / parquet_s:12,.0f} rows/s  peak RSS {parquet_mb:,} MB")
+    for fmt in formats:
+        export = cache / f"{fmt}_{rows}.jsonl"
+        if not export.exists():
+            print(f"writing {fmt} export -> {export}", flush=True)
+            run_measured([sys.executable, "-c", MAKE_EXPORT, EXPORTS[fmt], str(source), str(export)])
+        seconds, peak_mb = timed(export, fmt)
+        print(f"ingest({fmt:<9}, {export.stat().st_size / 1e6:5,.0f} MB): {seconds:6.2f} s  {rows / seconds:12,.0f} rows/s  "
+              f"peak RSS {peak_mb:,} MB  ratio {parquet_s / seconds:.2f} (target >= 0.5)")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assistant.anomalies import Anomaly, find_anomalies  # noqa: E402
+from assistant.analysis.anomalies import Anomaly, find_anomalies  # noqa: E402
 from warehouse.executor import Executor  # noqa: E402
 from warehouse.settings import load_settings  # noqa: E402
 

@@ -36,7 +36,7 @@ def running_ui(home: Path, timeout_s: float = 60.0):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FINOPS_", "OPENAI_"))}
     env["FINOPS_HOME"] = str(home)
     process = subprocess.Popen(
-        [sys.executable, "-m", "assistant.cli", "ui", "--port", str(port), "--host", "127.0.0.1"],
+        [sys.executable, "-m", "ui.cli", "ui", "--port", str(port), "--host", "127.0.0.1"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -51,9 +51,9 @@ def running_ui(home: Path, timeout_s: float = 60.0):
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
-            except OSError:
+            except OSError as refused:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"finops ui did not listen on port {port} within {timeout_s} s")
+                    raise TimeoutError(f"finops ui did not listen on port {port} within {timeout_s} s") from refused
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -109,7 +109,7 @@ def normalized(rows):
 def memory_store(tmp_path_factory):
     """The example store (chromadb + offline e5), seeded once for the session."""
     pytest.importorskip("chromadb")
-    from assistant.retrieval import Memory
+    from assistant.llm.retrieval import Memory
     from assistant.semantic import load_semantic_model
 
     store = Memory(make_settings(tmp_path_factory.mktemp("memory")))

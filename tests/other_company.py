@@ -138,7 +138,7 @@ def llm_rows(rng: np.random.Generator) -> list[dict]:
         date = START + timedelta(days=day)
         weekend = date.weekday() >= 5
         growth = 1.004**day
-        for f_index, feature in enumerate(FEATURES):
+        for feature in FEATURES:
             volume = feature.per_day * growth * (0.6 if weekend else 1.0)
             if feature.name == "statement-parser" and date.day in (1, 2):
                 volume *= 2.0

@@ -125,7 +125,7 @@ def test_auto_route_asks_the_model_only_when_the_planner_cannot(executor, wareho
 def test_endpoint_down_exits_2_quickly(warehouse_settings):
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "ask", "--route", "llm", "--json", "requests per team"],
+        [sys.executable, "-m", "ui.cli", "ask", "--route", "llm", "--json", "requests per team"],
         capture_output=True, text=True, timeout=60,
         env={"PATH": "/usr/bin:/bin", "FINOPS_HOME": str(warehouse_settings.home), "OPENAI_API_KEY": "test", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"},
     )
@@ -202,7 +202,7 @@ def test_finops_ask_route_llm_json_runs_the_tool_loop_end_to_end(warehouse_setti
     ]
     with FakeOpenAI(script) as fake:
         result = subprocess.run(
-            [sys.executable, "-m", "assistant.cli", "ask", "--route", "llm", "--json", "how many requests did each team make?"],
+            [sys.executable, "-m", "ui.cli", "ask", "--route", "llm", "--json", "how many requests did each team make?"],
             capture_output=True, text=True, timeout=120,
             env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "FINOPS_HOME": str(home),
                  "OPENAI_API_KEY": "test", "OPENAI_BASE_URL": fake.base_url},
@@ -232,7 +232,7 @@ def test_a_failed_model_on_the_auto_route_says_so_and_keeps_the_planners_help(ex
     from datetime import date
 
     from assistant.ask import planner_for
-    from assistant.planner import PlannerContext
+    from assistant.understand.planner import PlannerContext
 
     planner, _ = planner_for(executor)
     clarification = planner.plan("tell me something interesting about our llm usage patterns", PlannerContext(as_of=date(2026, 10, 31)))
@@ -260,7 +260,7 @@ def test_a_model_that_never_stops_calling_tools_is_stopped_at_the_step_limit(exe
 
 
 def test_prices_come_from_model_prices_before_the_built_in_table(executor):
-    from assistant.agent import BUILT_IN_PRICES, model_price
+    from assistant.llm.agent import BUILT_IN_PRICES, model_price
 
     listed = executor.query("SELECT input_usd_per_mtok, output_usd_per_mtok FROM model_prices "
                             "WHERE model = 'claude-haiku-4' AND valid_to IS NULL").rows[0]

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pytest
 
-from assistant.anomalies import KINDS, Anomaly, anomalies_json, detect, find_anomalies, narrate_anomalies
+from assistant.analysis.anomalies import KINDS, Anomaly, anomalies_json, detect, find_anomalies, narrate_anomalies
 from tests.conftest import make_settings
 from tests.tiny_data import write_table
 from warehouse.executor import Executor

@@ -18,7 +18,7 @@ def finops(*args: str, home: Path, **env) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("FINOPS_", "OPENAI_"))}
     environment.update({"FINOPS_HOME": str(home), **env})
     return subprocess.run(
-        [sys.executable, "-m", "assistant.cli", *args],
+        [sys.executable, "-m", "ui.cli", *args],
         capture_output=True,
         text=True,
         env=environment,
@@ -127,7 +127,7 @@ def test_internal_error_exits_1_with_a_request_id(monkeypatch, tmp_path):
     from typer.testing import CliRunner
 
     import warehouse.info
-    from assistant.cli import app
+    from ui.cli import app
 
     def broken(executor):
         raise RuntimeError("boom")
@@ -165,8 +165,8 @@ def test_demo_data_then_ingest_loads_every_row_once(tmp_path):
 
 
 def test_demo_warehouse_is_built_once(tmp_path, monkeypatch):
-    from assistant import launch
     from tests.conftest import make_settings
+    from ui import launch
 
     monkeypatch.setattr(launch, "DEMO_ROWS", 20_000)
     monkeypatch.setattr(launch, "DEMO_DAYS", 30)

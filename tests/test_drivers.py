@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from assistant.answer import Window
-from assistant.drivers import DriverReport, decompose, lmdi, log_mean, narrate_drivers
-from assistant.plan import Filter
+from assistant.analysis.drivers import DriverReport, decompose, lmdi, log_mean, narrate_drivers
+from assistant.query.plan import Filter
+from assistant.query.window import Window
 from tests.conftest import make_settings
 from tests.tiny_data import billing_rows, write_table, write_tiny_dataset
 from warehouse.executor import Executor

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from assistant.evaluation import format_report, load_set, run_eval
+from assistant.quality.evaluation import format_report, load_set, run_eval
 from tests.conftest import make_settings
 from warehouse.demo import generate_demo
 from warehouse.executor import Executor

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from assistant.answer import Answer, AnswerError, LlmUsage
-from assistant.evaluation import (
+from assistant.quality.evaluation import (
     SETS_DIR,
     EvalCase,
     EvalChain,

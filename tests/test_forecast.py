@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.forecast import (
+from assistant.analysis.forecast import (
     budget_outlook,
     forecast_month,
     month_of,
@@ -17,7 +17,7 @@ from assistant.forecast import (
     narrate_outlook,
     project,
 )
-from assistant.plan import Filter
+from assistant.query.plan import Filter
 from tests.conftest import make_settings
 from tests.test_savings import budget, load, request
 from warehouse.executor import Executor

@@ -17,9 +17,9 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from assistant.evaluation import EvalChain, EvalReport, format_report, load_set, run_eval
+from assistant.quality.evaluation import EvalChain, EvalReport, format_report, load_set, run_eval
 from assistant.semantic import load_semantic_model
-from assistant.values import ValueIndex
+from assistant.understand.values import ValueIndex
 from tests.conftest import make_settings
 from tests.other_company import write_other_company
 from warehouse.executor import Executor

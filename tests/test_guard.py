@@ -136,7 +136,7 @@ def test_cli_refuses_attacks_and_writes_nothing(warehouse_settings, tmp_path):
         sample.setdefault(case["class"], case)
     env = {"FINOPS_HOME": str(lake), "PATH": "/usr/bin:/bin"}
     for case in sample.values():
-        command = [sys.executable, "-m", "assistant.cli", "sql", case["sql"]]
+        command = [sys.executable, "-m", "ui.cli", "sql", case["sql"]]
         if case.get("scope"):
             command += ["--scope", case["scope"]]
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.plan import QueryPlan
-from assistant.planner import Planner, PlannerContext
+from assistant.query.plan import QueryPlan
 from assistant.semantic import load_semantic_model
-from assistant.values import ValueIndex
+from assistant.understand.planner import Planner, PlannerContext
+from assistant.understand.values import ValueIndex
 
 WORDS = yaml.safe_load((Path(__file__).parent / "fixtures" / "metric_words.yaml").read_text())
 CASES = [(metric, phrase) for metric, phrases in WORDS.items() for phrase in phrases]

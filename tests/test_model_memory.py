@@ -156,7 +156,7 @@ def test_cache_distance_zero_turns_the_cache_off(loaded, memory):
 
 
 def test_feedback_good_teaches_an_example_and_bad_drops_the_stored_answer(loaded, memory):
-    from assistant.feedback import read_feedback, record_feedback
+    from assistant.quality.feedback import read_feedback, record_feedback
 
     question = "How many calls did each team make?"
     with FakeOpenAI(by_team_script() + by_team_script("again") + [Turn(content="x", prompt_tokens=1, completion_tokens=1)]) as fake:
@@ -184,7 +184,7 @@ def test_feedback_good_teaches_an_example_and_bad_drops_the_stored_answer(loaded
 
 def test_feedback_command_learns_only_sql_that_passes_the_guard(loaded):
     env = {"PATH": "/usr/bin:/bin", "FINOPS_HOME": str(loaded.home), "HOME": str(loaded.home)}
-    finops = [sys.executable, "-m", "assistant.cli", "feedback"]
+    finops = [sys.executable, "-m", "ui.cli", "feedback"]
     good = subprocess.run([*finops, "good", "which features exist?", "--sql", "SELECT DISTINCT feature FROM llm_requests"],
                           capture_output=True, text=True, env=env, timeout=120)
     bad_sql = subprocess.run([*finops, "good", "drop it", "--sql", "DROP TABLE llm_requests"],
@@ -200,7 +200,7 @@ def test_feedback_command_learns_only_sql_that_passes_the_guard(loaded):
     lines = (loaded.home / "feedback.jsonl").read_text().splitlines()
     assert [json.loads(line)["question"] for line in lines] == ["which features exist?", "how many requests?"]
     assert "'cx'" in json.loads(lines[1])["sql"]  # cx's rows were what the person confirmed ...
-    from assistant.retrieval import Memory
+    from assistant.llm.retrieval import Memory
 
     learned = dict(Memory(loaded).confirmed_examples())
     assert sorted(learned) == ["how many requests?", "which features exist?"]
@@ -209,8 +209,8 @@ def test_feedback_command_learns_only_sql_that_passes_the_guard(loaded):
 
 
 def test_lookup_gives_columns_definitions_and_values(executor, memory):
-    from assistant.agent import lookup_text
     from assistant.ask import planner_for
+    from assistant.llm.agent import lookup_text
 
     planner, _ = planner_for(executor)
     columns = lookup_text("gpu_usage", planner, memory)
@@ -243,7 +243,7 @@ def test_the_first_prompt_is_small_and_names_no_columns(executor, warehouse_sett
 
 
 def test_openai_embeddings_are_used_and_billed_when_configured(loaded, tmp_path):
-    from assistant.retrieval import Memory
+    from assistant.llm.retrieval import Memory
     from warehouse.executor import Executor
 
     with FakeOpenAI(by_team_script()) as fake, Executor(loaded) as executor:
@@ -268,7 +268,7 @@ def test_openai_embeddings_are_used_and_billed_when_configured(loaded, tmp_path)
 
 
 def test_eval_on_the_model_route_reports_tokens_and_cost_per_question(executor, warehouse_settings, memory, tmp_path):
-    from assistant.evaluation import format_report, parse_set, run_eval
+    from assistant.quality.evaluation import format_report, parse_set, run_eval
 
     cases = parse_set([
         {"id": "by-team", "split": "validation", "question": "requests per team", "gold_sql": BY_TEAM},
@@ -287,7 +287,7 @@ def test_eval_on_the_model_route_reports_tokens_and_cost_per_question(executor, 
 
 def test_eval_on_the_model_route_without_a_model_exits_2(warehouse_settings):
     result = subprocess.run(
-        [sys.executable, "-m", "assistant.cli", "eval", "--route", "llm"], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "ui.cli", "eval", "--route", "llm"], capture_output=True, text=True, timeout=60,
         env={"PATH": "/usr/bin:/bin", "FINOPS_HOME": str(warehouse_settings.home)},
     )
     assert result.returncode == 2 and "OPENAI_API_KEY" in result.stderr
@@ -299,7 +299,7 @@ def test_a_chromadb_server_is_used_when_configured(tmp_path):
     import socket
     import urllib.request
 
-    from assistant.retrieval import Memory
+    from assistant.llm.retrieval import Memory
     from tests.conftest import make_settings
 
     chroma = shutil.which("chroma", path=str(sys.executable).rsplit("/", 1)[0])

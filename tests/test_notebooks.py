@@ -18,24 +18,24 @@ import yaml
 
 from assistant.answer import Answer, AskContext
 from assistant.ask import ask
-from assistant.notebook_reports import (
+from tests.conftest import make_settings
+from tests.tiny_data import llm_rows, write_table
+from ui.notebooks.reports import (
     VEGA_LITE_MIME,
     format_cell,
     is_number,
     markdown_to_html,
 )
-from assistant.notebooks import (
+from ui.notebooks.runner import (
     describe_change,
     headline,
     notebook_command,
     run_notebook,
 )
-from tests.conftest import make_settings
-from tests.tiny_data import llm_rows, write_table
 from warehouse.ingest import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "assistant" / "notebook_examples"
+EXAMPLES = ROOT / "ui" / "notebooks" / "examples"
 QUESTIONS = [
     {"question": "What was inference cost last week?", "note": "Against the week before."},
     "Inference cost by feature last week",
@@ -107,7 +107,7 @@ def test_report_figures_are_asks(runs, asked, fmt):
 def test_report_rows_equal_finops_ask_json(runs, home):
     from typer.testing import CliRunner
 
-    from assistant.cli import app
+    from ui.cli import app
 
     for result in runs["md"].results[:2]:
         out = CliRunner().invoke(app, ["ask", "--json", result.question], env={"FINOPS_HOME": str(home.home)})
@@ -211,7 +211,7 @@ def test_markdown_to_html_is_safe():
 
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
 def test_example_notebooks_load(path):
-    from assistant.notebooks import load_notebook
+    from ui.notebooks.runner import load_notebook
 
     assert len(load_notebook(path).questions) >= 5
 

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-import assistant.overview as overview_module
+import assistant.analysis.overview as overview_module
+from assistant.analysis.overview import SAVINGS_QUESTION, build_overview
 from assistant.answer import Answer, AnswerError, AskContext
 from assistant.ask import ask
-from assistant.overview import SAVINGS_QUESTION, build_overview
 from tests.conftest import make_settings, normalized
 from tests.tiny_data import price_rows, write_table
 from warehouse.errors import QueryTimeoutError, WarehouseError

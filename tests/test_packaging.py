@@ -22,10 +22,10 @@ def test_wheel_ships_the_page_and_package_data(tmp_path):
     )
     [wheel] = tmp_path.glob("finops_assistant-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("ui/app.py", "assistant/cli.py", "warehouse/contract.py", "prompts/__init__.py"):
+    for required in ("ui/chat/app.py", "ui/cli.py", "assistant/cli.py", "warehouse/contract.py", "prompts/__init__.py"):
         assert required in names
     data_files = {p.relative_to(ROOT).as_posix() for p in ROOT.glob("*/**/*") if p.suffix in {".yaml", ".md", ".txt"} and p.parts[len(ROOT.parts)] in {"assistant", "warehouse", "prompts", "ui"}}
     assert data_files <= names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "finops = assistant.cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "finops = ui.cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
     assert not any(n.startswith(("tests/", "evals/")) for n in names)

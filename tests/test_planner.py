@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.plan import Clarification, QueryPlan
-from assistant.planner import Planner, PlannerContext
+from assistant.query.plan import Clarification, QueryPlan
 from assistant.semantic import load_semantic_model
-from assistant.values import ValueIndex
+from assistant.understand.planner import Planner, PlannerContext
+from assistant.understand.values import ValueIndex
 
 CASES = yaml.safe_load((Path(__file__).parent / "fixtures" / "planner.yaml").read_text())
 AS_OF = date(2026, 10, 31)

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import Window
-from assistant.savings import (
+from assistant.analysis.savings import (
     ROUTING_MAX_MEDIAN_INPUT_TOKENS,
     Saving,
     bind,
@@ -17,6 +16,7 @@ from assistant.savings import (
     narrate_savings,
     savings_table,
 )
+from assistant.query.window import Window
 from tests.conftest import make_settings
 from tests.tiny_data import write_table
 from warehouse.demo.schema import TABLES, arrow_schema

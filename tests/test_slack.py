@@ -24,10 +24,10 @@ import pytest
 
 from assistant.answer import AskContext
 from assistant.ask import ask
-from assistant.narrate import figure
+from assistant.present.numbers import figure
 from tests.fake_slack import BOT_USER_ID, TOKEN, FakeSlack
-from ui.slack_app import THINKING, EventsServer, SlackPolicy, build_app, load_policy, serve_slack
-from ui.slack_render import question_text, slack_mrkdwn
+from ui.slack.app import THINKING, EventsServer, SlackPolicy, build_app, load_policy, serve_slack
+from ui.slack.render import question_text, slack_mrkdwn
 from warehouse.errors import FinopsError, SettingsError
 from warehouse.scope import Scope
 
@@ -296,7 +296,7 @@ def test_require_scope_refuses_unmapped_channels_and_people(warehouse_settings, 
 
 
 def test_thumbs_up_logs_feedback_and_teaches_an_example(home_copy, executor, memory):
-    from assistant.feedback import read_feedback
+    from assistant.quality.feedback import read_feedback
 
     with running_bot(home_copy, executor, memory=memory) as bot:
         root = bot.mention(TOTAL_QUESTION)
@@ -312,7 +312,7 @@ def test_thumbs_up_logs_feedback_and_teaches_an_example(home_copy, executor, mem
 
 
 def test_thumbs_up_on_a_scoped_answer_learns_it_without_the_scope(home_copy, executor, memory):
-    from assistant.feedback import read_feedback
+    from assistant.quality.feedback import read_feedback
 
     policy = SlackPolicy(scopes={"channels": {CX_CHANNEL: "team=cx"}})
     with running_bot(home_copy, executor, memory=memory, policy=policy) as bot:
@@ -327,7 +327,7 @@ def test_thumbs_up_on_a_scoped_answer_learns_it_without_the_scope(home_copy, exe
     ((question, sql),) = memory.confirmed_examples()
     assert question == TOTAL_QUESTION
     assert "cx" not in sql and "team" not in sql.lower()  # ... what is learned serves everyone, each under their own scope
-    from assistant.feedback import as_written
+    from assistant.quality.feedback import as_written
 
     unscoped = ask(TOTAL_QUESTION, AskContext(home_copy, executor=executor))
     assert sql == as_written(unscoped.sql, home_copy.max_rows)
@@ -349,7 +349,7 @@ def test_a_doubled_or_retried_event_is_answered_once(bot):
 
 
 def test_sql_and_save_buttons(home_copy, executor):
-    from assistant.notebooks import list_notebooks
+    from ui.notebooks.runner import list_notebooks
 
     with running_bot(home_copy, executor) as bot:
         root = bot.mention(TOTAL_QUESTION)
@@ -382,12 +382,12 @@ def test_an_unanswerable_question_gets_a_short_reply_saying_what_to_try(bot, war
 
 
 def test_a_failure_inside_the_bot_is_a_plain_reply_with_a_request_id(bot, monkeypatch):
-    import ui.slack_app
+    import ui.slack.app
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(ui.slack_app, "ask", broken)
+    monkeypatch.setattr(ui.slack.app, "ask", broken)
     bot.mention(TOTAL_QUESTION)
     text = bot.updates(1)[0].params["text"]
     assert "went wrong on our side (request " in text and "boom" not in text
@@ -503,7 +503,7 @@ def test_what_was_typed_becomes_the_question(typed, question):
     assert question_text(typed, BOT_USER_ID) == question
 
 
-@pytest.mark.parametrize("module", ["ui.slack_app", "ui.slack_render"])
+@pytest.mark.parametrize("module", ["ui.slack.app", "ui.slack.render"])
 def test_the_modules_doctests(module):
     """ui/ is outside pytest's doctest paths (its pages run on import), so its doctests run here."""
     import doctest

@@ -16,8 +16,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.answer import Window
-from assistant.timewords import TimeMatch, default_window, find_time_window, previous_window, shift_window
+from assistant.query.window import Window
+from assistant.understand.timewords import TimeMatch, default_window, find_time_window, previous_window, shift_window
 
 TABLES = yaml.safe_load((Path(__file__).parent / "fixtures" / "timewords.yaml").read_text())
 WINDOWS, PREVIOUS, SHIFTS = TABLES["windows"], TABLES["previous"], TABLES["shifts"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).parent.parent / "ui" / "app.py")
+APP = str(Path(__file__).parent.parent / "ui" / "chat" / "app.py")
 
 
 @pytest.fixture
@@ -90,8 +90,8 @@ def test_a_suggestion_button_asks_its_question(home):
 
 
 def test_thumbs_up_teaches_an_example_and_both_verdicts_are_logged(home):
-    from assistant.feedback import read_feedback
-    from assistant.retrieval import Memory
+    from assistant.llm.retrieval import Memory
+    from assistant.quality.feedback import read_feedback
     from tests.conftest import make_settings
 
     app = ask(page(), "requests by team this month")
@@ -107,7 +107,7 @@ def test_thumbs_up_teaches_an_example_and_both_verdicts_are_logged(home):
 
 
 def test_save_to_notebook_keeps_the_question(home):
-    from assistant.notebooks import list_notebooks
+    from ui.notebooks.runner import list_notebooks
 
     app = ask(page(), "requests by team this month")
     last_answer(app).button(key="turn-0-save").click().run()
@@ -144,7 +144,7 @@ def test_a_missing_warehouse_says_what_to_do(tmp_path, monkeypatch):
 
 
 def test_column_headings_read_as_words():
-    from ui.shared import column_label
+    from ui.chat.shared import column_label
 
     assert column_label("inference_cost_previous") == "inference cost, before"
     assert column_label("inference_cost_change") == "inference cost, change"
@@ -161,7 +161,7 @@ def test_overview_shows_each_section_and_its_button_asks_in_the_chat(home, execu
     for heading in ("Cost by category, last 30 days", "Top movers, week over week", "Anomalies, last 14 days", "Top savings found"):
         assert heading in headings
     spent = executor.query("SELECT sum(EffectiveCost) FROM billing WHERE ChargePeriodStart >= '2026-10-01' AND ChargePeriodStart < '2026-10-31'").rows[0][0]
-    from assistant.narrate import money
+    from assistant.present.numbers import money
 
     assert app.metric[0].label == "Spent this month" and app.metric[0].value == money(spent, compact=True)
     assert len(app.get("vega_lite_chart")) >= 1

@@ -12,14 +12,18 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
 
-from warehouse.errors import QueryError, QueryMemoryError, QueryTimeoutError, WarehouseError
 from warehouse.contract import ASSISTANT_USAGE
+from warehouse.errors import QueryError, QueryMemoryError, QueryTimeoutError, WarehouseError
 from warehouse.lake import Lake, Manifest, create_views, view_sql
-from warehouse.usage import usage_files, usage_version
 from warehouse.settings import Settings
+from warehouse.usage import usage_files, usage_version
+
+if TYPE_CHECKING:
+    from warehouse.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -103,12 +107,18 @@ class Executor:
                 self._schema = schema
             return self._schema
 
-    def run_sql(self, sql: str, scope=None) -> QueryResult:
-        """Guard, then run: the way every SQL that did not come from this package reaches DuckDB."""
+    def guard(self, sql: str, scope: Scope | None = None, max_rows: int | None = None) -> str:
+        """The statement as it would run: one read-only SELECT over these tables, scoped, with its LIMIT."""
         from warehouse.guard import validate_sql
 
-        safe = validate_sql(sql, schema=self.schema(), max_rows=self.settings.max_rows, scope=scope)
-        return self.query(safe)
+        return validate_sql(sql, schema=self.schema(), max_rows=max_rows or self.settings.max_rows, scope=scope)
+
+    def run_sql(self, sql: str, scope: Scope | None = None, max_rows: int | None = None) -> QueryResult:
+        """Guard, then run: the way every SQL that did not come from this package reaches DuckDB.
+
+        `max_rows` is the guard's LIMIT (default FINOPS_MAX_ROWS); `QueryResult.sql` is the guarded statement.
+        """
+        return self.query(self.guard(sql, scope=scope, max_rows=max_rows))
 
     def query(self, sql: str, params: list | None = None) -> QueryResult:
         """Run one statement under the limits; raises typed errors a user can act on."""

@@ -105,7 +105,7 @@ def _single_query(sql: str) -> exp.Query:
     return statement
 
 
-def _kind(node: exp.Expression) -> str:
+def _kind(node: exp.Expr) -> str:
     if isinstance(node, exp.Command):
         return f"a {str(node.this).upper()} command"
     word = _STATEMENT_WORDS.get(type(node).__name__)

@@ -22,7 +22,7 @@ _TEXT_TYPES = ("VARCHAR", "JSON")
 @dataclass(frozen=True)
 class TypedSelect:
     query: exp.Select
-    casts: dict[str, exp.Expression]  # contract column -> its cast expression
+    casts: dict[str, exp.Expr]  # contract column -> its cast expression
     sources: dict[str, str]  # contract column -> source column
     extras: tuple[str, ...]  # kept non-contract columns, as written
 
@@ -31,15 +31,15 @@ def _col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def _cast(expression: exp.Expression, type_: str) -> exp.Cast:
+def _cast(expression: exp.Expr, type_: str) -> exp.Cast:
     return exp.cast(expression, type_, dialect="duckdb")
 
 
-def _not_null_string(expression: exp.Expression) -> exp.Expression:
+def _not_null_string(expression: exp.Expr) -> exp.Expr:
     return exp.func("nullif", expression, exp.Literal.string("NULL"))
 
 
-def cast_expression(column: Column, source: str, source_type: str) -> exp.Expression:
+def cast_expression(column: Column, source: str, source_type: str) -> exp.Expr:
     """The strict cast of one source column to its contract type."""
     value = _col(source)
     is_text = source_type.upper() in _TEXT_TYPES
@@ -61,7 +61,7 @@ def cast_expression(column: Column, source: str, source_type: str) -> exp.Expres
     return _cast(value, column.type)
 
 
-def typed_select(table: TableContract, relation: exp.Expression, described: list[tuple[str, str]], path: str) -> TypedSelect:
+def typed_select(table: TableContract, relation: exp.Expr, described: list[tuple[str, str]], path: str) -> TypedSelect:
     """SELECT the contract columns (typed, in contract order) plus kept extras from `relation`."""
     types = dict(described)
     sources = match_columns(table, [name for name, _ in described])
@@ -74,7 +74,7 @@ def typed_select(table: TableContract, relation: exp.Expression, described: list
             path=path,
             column=missing[0],
         )
-    casts: dict[str, exp.Expression] = {}
+    casts: dict[str, exp.Expr] = {}
     projections = []
     for column in table.columns:
         if column.name in sources:
@@ -101,10 +101,10 @@ def typed_select(table: TableContract, relation: exp.Expression, described: list
     return TypedSelect(query, casts, sources, tuple(extras))
 
 
-def _try(expression: exp.Expression) -> exp.Expression:
+def _try(expression: exp.Expr) -> exp.Expr:
     """The same expression with every CAST made a TRY_CAST."""
 
-    def swap(node: exp.Expression) -> exp.Expression:
+    def swap(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Cast) and not isinstance(node, exp.TryCast):
             return exp.TryCast(this=node.this, to=node.to)
         return node
@@ -112,7 +112,7 @@ def _try(expression: exp.Expression) -> exp.Expression:
     return expression.copy().transform(swap)
 
 
-def diagnose_types(typed: TypedSelect, relation: exp.Expression) -> exp.Select:
+def diagnose_types(typed: TypedSelect, relation: exp.Expr) -> exp.Select:
     """A query returning, for each cast column, how many values failed and one example."""
     projections = []
     for name, cast in typed.casts.items():

@@ -23,7 +23,7 @@ def _col(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def _tag(key: str) -> exp.Expression:
+def _tag(key: str) -> exp.Expr:
     return exp.Bracket(this=_col("Tags"), expressions=[exp.Literal.string(key)])
 
 
@@ -77,7 +77,7 @@ class Scope:
             )
         return cls(dimension, value)
 
-    def predicate(self, table: str) -> exp.Expression:
+    def predicate(self, table: str) -> exp.Expr:
         build = SCOPE_FILTERS[self.dimension].get(table)
         return build(exp.Literal.string(self.value)) if build else exp.false()
 
@@ -85,12 +85,12 @@ class Scope:
         return f"{self.dimension}={self.value}"
 
 
-def apply_scope(query: exp.Expression, scope: Scope | None, warehouse_tables: set[str]) -> exp.Expression:
+def apply_scope(query: exp.Expr, scope: Scope | None, warehouse_tables: set[str]) -> exp.Expr:
     """`query` with each warehouse table reference replaced by its scoped subquery."""
     if scope is None:
         return query
 
-    def rewrite(node: exp.Expression) -> exp.Expression:
+    def rewrite(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
             return node
         name = node.name.lower()
@@ -122,7 +122,7 @@ def remove_scope(sql: str, scope: Scope) -> str | None:
         return None
     tables: set[str] = set()
 
-    def restore(node: exp.Expression) -> exp.Expression:
+    def restore(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Subquery) or not isinstance(node.this, exp.Select):
             return node
         inner = node.this

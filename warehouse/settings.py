@@ -125,12 +125,16 @@ class Settings(BaseModel):
         return bool(self.openai_api_key or self.openai_base_url)
 
 
+def _env_name(name: str) -> str:
+    """The environment variable a settings field is read from (declared once, in `_setting`)."""
+    extra = Settings.model_fields[name].json_schema_extra
+    assert isinstance(extra, dict)
+    return str(extra["env"])
+
+
 def setting_names() -> dict[str, str]:
     """Environment variable name -> help line, for docs and checks."""
-    return {
-        field.json_schema_extra["env"]: field.description
-        for field in Settings.model_fields.values()
-    }
+    return {_env_name(name): field.description or "" for name, field in Settings.model_fields.items()}
 
 
 def load_settings(
@@ -143,9 +147,7 @@ def load_settings(
     `config_path="auto"` reads `FINOPS_CONFIG` or `./finops.toml` when present.
     """
     environ = os.environ if environ is None else environ
-    env_to_field = {
-        field.json_schema_extra["env"]: name for name, field in Settings.model_fields.items()
-    }
+    env_to_field = {_env_name(name): name for name in Settings.model_fields}
     values: dict[str, object] = {}
     if config_path == "auto":
         config_path = environ.get("FINOPS_CONFIG") or ("finops.toml" if Path("finops.toml").is_file() else None)
@@ -156,11 +158,11 @@ def load_settings(
             values[name] = environ[env]
     values.update({key: value for key, value in overrides.items() if value is not None})
     try:
-        return Settings(**values)
+        return Settings.model_validate(values)
     except ValidationError as error:
         problem = error.errors()[0]
         field = str(problem["loc"][0]) if problem["loc"] else "?"
-        env = Settings.model_fields[field].json_schema_extra["env"] if field in Settings.model_fields else field
+        env = _env_name(field) if field in Settings.model_fields else field
         raise SettingsError(f"Setting {env} is invalid: {problem['msg']}.") from None
 
 

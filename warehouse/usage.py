@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warehouse.contract import ASSISTANT_USAGE
@@ -49,13 +49,13 @@ def record_usage(home: Path, rows: list[UsageRow]) -> Path | None:
 
     from warehouse.demo.schema import arrow_schema
 
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     final = usage_folder(home) / f"assistant_usage-{stamp}-{uuid.uuid4().hex[:12]}.parquet"
     records = [asdict(row) for row in rows]
     for record in records:
         called_at = record["called_at"]
         if called_at.tzinfo is not None:  # stored as naive UTC, like every timestamp in the lake
-            record["called_at"] = called_at.astimezone(timezone.utc).replace(tzinfo=None)
+            record["called_at"] = called_at.astimezone(UTC).replace(tzinfo=None)
     table = pa.Table.from_pylist(records, schema=arrow_schema(ASSISTANT_USAGE))
     buffer = pa.BufferOutputStream()
     pq.write_table(table, buffer)

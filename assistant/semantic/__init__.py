@@ -72,7 +72,7 @@ class ModelFile(_Strict):
 class Metric:
     name: str
     table: str
-    expression: exp.Expression
+    expression: exp.Expr
     unit: str
     label: str
     definition: str
@@ -84,7 +84,7 @@ class Metric:
 class Dimension:
     name: str
     label: str
-    columns: dict[str, exp.Expression]
+    columns: dict[str, exp.Expr]
     sql: dict[str, str]
     synonyms: tuple[str, ...]
 
@@ -109,14 +109,14 @@ class SemanticModel:
         return [name for name, m in self.metrics.items() if m.table == table]
 
 
-def _parse(sql: str, where: str) -> exp.Expression:
+def _parse(sql: str, where: str) -> exp.Expr:
     try:
         return sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.ParseError as error:
         raise SemanticModelError(f"{where}: cannot parse {sql!r}: {error}") from None
 
 
-def _check_columns(expression: exp.Expression, table: str, where: str) -> None:
+def _check_columns(expression: exp.Expr, table: str, where: str) -> None:
     known = {c.lower() for c in TABLES[table].column_names}
     for column in expression.find_all(exp.Column):
         if column.name.lower() not in known:

@@ -23,7 +23,7 @@ CORE_AS_OF = "2026-11-23"  # the demo warehouse the gold SQL was written against
 
 
 def render_examples(core_set: Path = CORE_SET) -> str:
-    from assistant.evaluation import EvalCase, load_set
+    from assistant.quality.evaluation import EvalCase, load_set
 
     examples = [
         {"question": item.question, "sql": " ".join(item.gold_sql.split())}
@@ -40,7 +40,7 @@ def render_examples(core_set: Path = CORE_SET) -> str:
 def write_seed_vectors() -> int:
     import numpy as np
 
-    from assistant.retrieval import SEED_VECTORS, LocalEmbeddings, definition_texts, seed_example_items, text_key
+    from assistant.llm.retrieval import SEED_VECTORS, LocalEmbeddings, definition_texts, seed_example_items, text_key
     from assistant.semantic import load_semantic_model
 
     texts = sorted({d for _, d, _ in seed_example_items()} | {t for _, _, t in definition_texts(load_semantic_model())})

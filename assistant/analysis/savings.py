@@ -1,0 +1,359 @@
+"""Savings: where the money leaks, each finding with an estimated monthly saving.
+
+Every finder reads one window (by default the 30 days before as_of) through the
+guard, so a caller's row scope applies, and scales its dollars to 30 days:
+`monthly_usd = dollars in the window * 30 / days in the window`. Prices are the
+`model_prices` rows valid at as_of. Findings may overlap (a retried request on a
+large model counts in both); the total is an upper bound, not a sum of
+independent actions. Untagged spend is money to attribute, not to save: it is
+listed after the savings and kept out of their total.
+
+>>> s = Saving("retry_waste", "feature", "support-chat", 30.0, {"retries": 12}, "Cut retries.")
+>>> savings_table([s])[1]
+[['retry_waste', 'feature', 'support-chat', 30.0, 'retries=12', 'Cut retries.']]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlglot
+from sqlglot import exp
+
+from assistant.present.numbers import figure, money
+from assistant.query.window import Window
+from assistant.understand.timewords import default_window
+
+# Routing: a feature whose calls to a large-tier model are this short is a candidate for a small one.
+ROUTING_MAX_MEDIAN_INPUT_TOKENS = 2_000
+ROUTING_MAX_MEDIAN_OUTPUT_TOKENS = 500
+# Findings worth less than this per month are left out.
+MIN_MONTHLY_USD = 0.01
+MONTH_DAYS = 30
+# Kinds whose dollars are spend to attribute, not money saved.
+ATTRIBUTION_KINDS = frozenset({"untagged_spend"})
+KIND_LABELS = {
+    "routing": "Model routing",
+    "prompt_caching": "Prompt caching",
+    "retry_waste": "Retry waste",
+    "idle_gpu": "Idle GPU capacity",
+    "unallocated_gpu": "Unallocated GPU hours",
+    "unit_cost_ceiling": "Unit-cost ceiling exceeded",
+    "untagged_spend": "Untagged spend",
+}
+
+
+@dataclass(frozen=True)
+class Saving:
+    kind: str
+    dimension: str
+    value: str | None
+    monthly_usd: float
+    evidence: dict
+    recommendation: str
+
+
+# Prices valid at as_of; a NULL cached price means the input price.
+_PRICES = """
+SELECT lower(provider) AS provider, lower(model) AS model, model AS model_name, tier,
+       input_usd_per_mtok AS input_price,
+       coalesce(cached_input_usd_per_mtok, input_usd_per_mtok) AS cached_price,
+       output_usd_per_mtok AS output_price
+FROM model_prices
+WHERE valid_from <= :now AND (valid_to IS NULL OR valid_to > :now)
+"""
+
+_ROUTING = """
+WITH prices AS (PRICES), usage AS (
+  SELECT feature, provider, model, count(*) AS requests, sum(cost_usd) AS cost,
+         median(input_tokens) AS median_input, median(output_tokens) AS median_output,
+         sum(input_tokens - coalesce(cached_input_tokens, 0)) AS uncached_input,
+         sum(coalesce(cached_input_tokens, 0)) AS cached_input, sum(output_tokens) AS output
+  FROM llm_requests
+  WHERE ts >= :start AND ts < :end
+  GROUP BY feature, provider, model
+)
+SELECT u.feature, u.provider, u.model, u.requests, u.cost, u.median_input, u.median_output,
+       s.model_name AS small_model,
+       (u.uncached_input * s.input_price + u.cached_input * s.cached_price + u.output * s.output_price) / 1e6 AS repriced
+FROM usage AS u
+JOIN prices AS l ON l.provider = lower(u.provider) AND l.model = lower(u.model) AND l.tier = 'large'
+JOIN prices AS s ON s.provider = lower(u.provider) AND s.tier = 'small'
+  AND (s.output_price > 0 OR l.output_price = 0)
+WHERE u.median_input < :max_input AND u.median_output < :max_output
+ORDER BY u.cost DESC
+"""
+
+# A repeat is a request whose prompt_hash was already seen that day (SEMANTICS.md, repeat_share).
+_CACHING = """
+WITH prices AS (PRICES), seen AS (
+  SELECT feature, provider, model, input_tokens - coalesce(cached_input_tokens, 0) AS uncached,
+         row_number() OVER (PARTITION BY date_trunc('day', ts), prompt_hash ORDER BY ts, request_id) AS nth
+  FROM llm_requests
+  WHERE ts >= :start AND ts < :end AND prompt_hash IS NOT NULL
+)
+SELECT r.feature, r.model, count(*) AS requests, count_if(r.nth > 1) AS repeats,
+       sum(r.uncached) FILTER (WHERE r.nth > 1) AS repeat_uncached_tokens,
+       min(p.input_price) AS input_price, min(p.cached_price) AS cached_price
+FROM seen AS r
+JOIN prices AS p ON p.provider = lower(r.provider) AND p.model = lower(r.model)
+WHERE p.cached_price < p.input_price
+GROUP BY r.feature, r.model
+ORDER BY repeat_uncached_tokens DESC
+"""
+
+_RETRIES = """
+SELECT feature, count(*) AS requests, sum(cost_usd) AS cost,
+       count_if(attempt > 1) AS retries, count_if(status <> 'ok') AS failures,
+       coalesce(sum(cost_usd) FILTER (WHERE attempt > 1), 0) AS retry_cost,
+       coalesce(sum(cost_usd) FILTER (WHERE status <> 'ok'), 0) AS failed_cost,
+       coalesce(sum(cost_usd) FILTER (WHERE attempt > 1 OR status <> 'ok'), 0) AS waste
+FROM llm_requests
+WHERE ts >= :start AND ts < :end
+GROUP BY feature
+ORDER BY waste DESC
+"""
+
+_GPU = """
+SELECT cluster, node_id, deployment, count(*) AS hours, count(DISTINCT date_trunc('day', hour)) AS days,
+       sum(cost_usd) AS cost, sum(cost_usd * (1 - gpu_util_pct / 100)) AS idle_cost,
+       sum(gpu_util_pct * cost_usd) / nullif(sum(cost_usd), 0) AS utilization
+FROM gpu_usage
+WHERE hour >= :start AND hour < :end
+GROUP BY cluster, node_id, deployment
+ORDER BY idle_cost DESC
+"""
+
+# Usage lines only: taxes, credits and purchases carry no team tag to fix.
+_UNTAGGED = """
+SELECT ServiceName, sum(EffectiveCost) AS cost, count(*) AS lines
+FROM billing
+WHERE ChargePeriodStart >= :start AND ChargePeriodStart < :end
+  AND coalesce(Tags['team'], '') = '' AND ChargeCategory = 'Usage'
+GROUP BY ServiceName
+ORDER BY cost DESC
+"""
+
+# The ceiling is checked day by day: a breach that started last week is not averaged away.
+_UNIT_COST = """
+WITH ceilings AS (
+  SELECT DISTINCT scope, scope_value, max_cost_per_request_usd AS ceiling
+  FROM budgets
+  WHERE max_cost_per_request_usd IS NOT NULL AND scope IN ('team', 'feature', 'model')
+), daily AS (
+  SELECT 'team' AS scope, team AS scope_value, date_trunc('day', ts) AS day, count(*) AS requests, sum(cost_usd) AS cost
+  FROM llm_requests WHERE ts >= :start AND ts < :end GROUP BY team, date_trunc('day', ts)
+  UNION ALL
+  SELECT 'feature', feature, date_trunc('day', ts), count(*), sum(cost_usd)
+  FROM llm_requests WHERE ts >= :start AND ts < :end GROUP BY feature, date_trunc('day', ts)
+  UNION ALL
+  SELECT 'model', model, date_trunc('day', ts), count(*), sum(cost_usd)
+  FROM llm_requests WHERE ts >= :start AND ts < :end GROUP BY model, date_trunc('day', ts)
+)
+SELECT c.scope, c.scope_value, c.ceiling, sum(d.requests) AS requests, sum(d.cost) AS cost,
+       sum(greatest(d.cost - c.ceiling * d.requests, 0)) AS excess,
+       count_if(d.cost > c.ceiling * d.requests) AS days_over, count(*) AS days,
+       sum(d.cost) FILTER (WHERE d.cost > c.ceiling * d.requests)
+         / sum(d.requests) FILTER (WHERE d.cost > c.ceiling * d.requests) AS cost_per_request_over
+FROM ceilings AS c
+JOIN daily AS d ON d.scope = c.scope AND d.scope_value = c.scope_value
+GROUP BY c.scope, c.scope_value, c.ceiling
+ORDER BY excess DESC
+"""
+
+
+def _literal(value) -> exp.Expr:
+    if isinstance(value, date):
+        return exp.cast(exp.Literal.string(value.isoformat()), "TIMESTAMP")
+    if isinstance(value, int | float):
+        return exp.Literal.number(value)
+    return exp.Literal.string(str(value))
+
+
+def bind(template: str, **values) -> str:
+    """A constant SQL template with each `:name` replaced by a literal (never by text).
+
+    >>> bind("SELECT 1 FROM t WHERE ts >= :start AND x < :n", start=date(2026, 11, 1), n=5)
+    "SELECT 1 FROM t WHERE ts >= CAST('2026-11-01' AS TIMESTAMP) AND x < 5"
+    """
+    tree = sqlglot.parse_one(template.replace("(PRICES)", f"({_PRICES})"), read="duckdb")
+
+    def fill(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Placeholder):
+            return _literal(values[node.name])
+        return node
+
+    return tree.transform(fill).sql(dialect="duckdb")
+
+
+def _rows(executor, settings, scope, template: str, **values) -> list[dict]:
+    result = executor.run_sql(bind(template, **values), scope=scope, max_rows=settings.max_rows)
+    return [dict(zip(result.columns, row)) for row in result.rows]
+
+
+def find_savings(executor, settings, *, as_of: date, scope=None, window: Window | None = None) -> list[Saving]:
+    """Every finding worth at least MIN_MONTHLY_USD: savings largest first, then untagged spend."""
+    window = window or default_window(as_of)
+    per_month = MONTH_DAYS / max(window.days, 1)
+    values = {"start": window.start, "end": window.end, "now": as_of}
+
+    def rows(template: str, **extra) -> list[dict]:
+        return _rows(executor, settings, scope, template, **values, **extra)
+
+    found = (
+        _routing(rows, per_month)
+        + _caching(rows, per_month)
+        + _retries(rows, per_month)
+        + _gpus(rows, per_month, settings.idle_gpu_util_pct)
+        + _unit_costs(rows, per_month)
+        + _untagged(rows, per_month)
+    )
+    found = [s for s in found if s.monthly_usd >= MIN_MONTHLY_USD]
+    return sorted(found, key=lambda s: (s.kind in ATTRIBUTION_KINDS, -s.monthly_usd))
+
+
+def _routing(rows, per_month: float) -> list[Saving]:
+    cheapest: dict[tuple, dict] = {}
+    for row in rows(_ROUTING, max_input=ROUTING_MAX_MEDIAN_INPUT_TOKENS, max_output=ROUTING_MAX_MEDIAN_OUTPUT_TOKENS):
+        key = (row["feature"], row["provider"], row["model"])
+        if key not in cheapest or row["repriced"] < cheapest[key]["repriced"]:
+            cheapest[key] = row
+    found = []
+    for (feature, provider, model), row in cheapest.items():
+        saved = (row["cost"] or 0.0) - row["repriced"]
+        found.append(Saving(
+            "routing", "feature", feature, saved * per_month,
+            {"provider": provider, "model": model, "small_model": row["small_model"], "requests": row["requests"],
+             "median_input_tokens": row["median_input"], "median_output_tokens": row["median_output"],
+             "cost_usd": row["cost"], "repriced_usd": row["repriced"]},
+            f"Route {feature}'s short {model} calls (median {row['median_input']:,.0f} tokens in, "
+            f"{row['median_output']:,.0f} out) to {row['small_model']}.",
+        ))
+    return found
+
+
+def _caching(rows, per_month: float) -> list[Saving]:
+    found = []
+    for row in rows(_CACHING):
+        if not row["repeats"]:
+            continue
+        tokens = row["repeat_uncached_tokens"] or 0
+        saved = tokens * (row["input_price"] - row["cached_price"]) / 1e6
+        share = row["repeats"] / row["requests"]
+        found.append(Saving(
+            "prompt_caching", "feature", row["feature"], saved * per_month,
+            {"model": row["model"], "requests": row["requests"], "repeats": row["repeats"], "repeat_share": share,
+             "repeat_uncached_input_tokens": tokens, "input_usd_per_mtok": row["input_price"],
+             "cached_input_usd_per_mtok": row["cached_price"]},
+            f"Cache {row['feature']}'s prompts on {row['model']}: {share:.1%} of its requests repeat "
+            f"a prompt already sent that day.",
+        ))
+    return found
+
+
+def _retries(rows, per_month: float) -> list[Saving]:
+    found = []
+    for row in rows(_RETRIES):
+        if not row["waste"]:
+            continue
+        found.append(Saving(
+            "retry_waste", "feature", row["feature"], row["waste"] * per_month,
+            {"requests": row["requests"], "retries": row["retries"], "failures": row["failures"],
+             "retry_cost_usd": row["retry_cost"], "failed_cost_usd": row["failed_cost"],
+             "error_rate": row["failures"] / row["requests"]},
+            f"Cut {row['feature']}'s retries and failures ({row['retries']:,} retries, {row['failures']:,} failed "
+            f"calls): back off on rate limits and fix the errors behind them.",
+        ))
+    return found
+
+
+def _gpus(rows, per_month: float, idle_pct: float) -> list[Saving]:
+    found = []
+    for row in rows(_GPU):
+        evidence = {"cluster": row["cluster"], "deployment": row["deployment"], "hours": row["hours"],
+                    "days": row["days"], "cost_usd": row["cost"], "idle_cost_usd": row["idle_cost"],
+                    "utilization_pct": row["utilization"]}
+        node, util = row["node_id"], row["utilization"]
+        if row["deployment"] is None:
+            found.append(Saving(
+                "unallocated_gpu", "node", node, (row["idle_cost"] or 0.0) * per_month, evidence,
+                f"Shut down or reassign {node} in {row['cluster']}: {row['hours']:,} hours with no deployment.",
+            ))
+        elif util is not None and util < idle_pct:
+            found.append(Saving(
+                "idle_gpu", "node", node, (row["idle_cost"] or 0.0) * per_month, evidence,
+                f"Consolidate or scale down {row['deployment']} on {node} in {row['cluster']}: "
+                f"{util:.1f}% utilized, under the {idle_pct:g}% idle line.",
+            ))
+    return found
+
+
+def _unit_costs(rows, per_month: float) -> list[Saving]:
+    found = []
+    for row in rows(_UNIT_COST):
+        if not row["excess"]:
+            continue
+        actual = (row["cost"] or 0.0) / row["requests"]
+        found.append(Saving(
+            "unit_cost_ceiling", row["scope"], row["scope_value"], row["excess"] * per_month,
+            {"ceiling_usd": row["ceiling"], "cost_per_request_usd": actual, "requests": row["requests"],
+             "cost_usd": row["cost"], "days_over": row["days_over"], "days": row["days"],
+             "cost_per_request_on_days_over_usd": row["cost_per_request_over"],
+             "window_excess_usd": max(actual - row["ceiling"], 0.0) * row["requests"]},
+            f"Bring {row['scope']} {row['scope_value']} back under its {figure(row['ceiling'], 'usd')} per request "
+            f"ceiling: {figure(row['cost_per_request_over'], 'usd')} per request on the {row['days_over']} of "
+            f"{row['days']} days over it.",
+        ))
+    return found
+
+
+def _untagged(rows, per_month: float) -> list[Saving]:
+    return [
+        Saving(
+            "untagged_spend", "service", row["ServiceName"], row["cost"] * per_month,
+            {"cost_usd": row["cost"], "lines": row["lines"]},
+            f"Tag {row['ServiceName']} resources with a team: this spend has no owner.",
+        )
+        for row in rows(_UNTAGGED)
+        if row["cost"] and row["cost"] > 0
+    ]
+
+
+def narrate_savings(savings: list[Saving]) -> str:
+    """Markdown: the monthly total first, then one line per finding."""
+    kept = [s for s in savings if s.kind not in ATTRIBUTION_KINDS]
+    untagged = [s for s in savings if s.kind in ATTRIBUTION_KINDS]
+    if not savings:
+        return "No savings found: no routing, caching, retry, idle GPU or unit-cost leak above $0.01 a month."
+    total = sum(s.monthly_usd for s in kept)
+    head = (
+        f"**About {money(total, compact=True)} per month** could be saved across {len(kept)} findings "
+        f"(estimated from the window's spend; findings can overlap)."
+        if kept else "**No savings found** above $0.01 a month."
+    )
+    if untagged:
+        head += (f" A further {money(sum(s.monthly_usd for s in untagged), compact=True)} per month "
+                 f"of cloud spend has no team tag.")
+    lines = [head]
+    for s in kept + untagged:
+        where = f"{s.dimension} {s.value}" if s.value is not None else f"{s.dimension} (none)"
+        lines.append(f"- {KIND_LABELS.get(s.kind, s.kind)}, {where}: {money(s.monthly_usd, compact=True)}/month. "
+                     f"{s.recommendation}")
+    return "\n".join(lines)
+
+
+def _evidence_text(evidence: dict) -> str:
+    def cell(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    return ", ".join(f"{k}={cell(v)}" for k, v in evidence.items())
+
+
+def savings_table(savings: list[Saving]) -> tuple[list[str], list[list]]:
+    """Columns and rows for an Answer."""
+    columns = ["kind", "dimension", "value", "monthly_usd", "evidence", "recommendation"]
+    rows = [[s.kind, s.dimension, s.value, round(s.monthly_usd, 2), _evidence_text(s.evidence), s.recommendation]
+            for s in savings]
+    return columns, rows
+

@@ -1,0 +1,1 @@
+"""Measuring answers: question sets and scoring, and the feedback that teaches examples."""

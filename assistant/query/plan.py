@@ -1,0 +1,109 @@
+"""`QueryPlan`: what a question asks, typed, before any SQL exists.
+
+>>> from datetime import date
+>>> from assistant.query.window import Window
+>>> plan = QueryPlan("ranking", ("inference_cost",), Window("last week", date(2026, 11, 16), date(2026, 11, 23)), dimensions=("feature",), limit=5)
+>>> plan.describe()
+'ranking: inference_cost by feature, last week (2026-11-16 to 2026-11-22), top 5'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from assistant.query.window import Window
+from warehouse.errors import ErrorKind
+
+
+class Intent(StrEnum):
+    """What a plan asks for; compares equal to its text, so plans read from YAML or JSON need no mapping."""
+
+    TOTAL = "total"
+    BREAKDOWN = "breakdown"
+    RANKING = "ranking"
+    TREND = "trend"
+    COMPARISON = "comparison"
+    SHARE = "share"
+    UNIT_COST = "unit_cost"
+    WHY_CHANGED = "why_changed"
+    ANOMALIES = "anomalies"
+    BUDGET = "budget"
+    SAVINGS = "savings"
+    FORECAST = "forecast"
+
+
+INTENTS = tuple(Intent)
+# Intents answered by an analysis of their own rather than by one query.
+ANALYSIS_INTENTS = (Intent.ANOMALIES, Intent.SAVINGS, Intent.FORECAST)
+GRAINS = ("hour", "day", "week", "month")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """dimension IN values (or NOT IN when negate)."""
+
+    dimension: str
+    values: tuple[str, ...]
+    negate: bool = False
+
+    def describe(self) -> str:
+        joined = " or ".join(self.values)
+        return f"{self.dimension} {'is not' if self.negate else 'is'} {joined}"
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    intent: Intent
+    metrics: tuple[str, ...]
+    window: Window
+    dimensions: tuple[str, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    grain: str | None = None
+    limit: int | None = None
+    ascending: bool = False
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if self.intent not in INTENTS:
+            raise ValueError(f"unknown intent {self.intent!r}")
+        object.__setattr__(self, "intent", Intent(self.intent))
+        if self.grain is not None and self.grain not in GRAINS:
+            raise ValueError(f"unknown grain {self.grain!r}")
+        if not self.metrics:
+            raise ValueError("a plan needs a metric")
+
+    @property
+    def metric(self) -> str:
+        return self.metrics[0]
+
+    @property
+    def compared(self) -> bool:
+        return self.window.compare_start is not None
+
+    def edit(self, **changes) -> QueryPlan:
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        text = f"{self.intent}: {', '.join(self.metrics)}"
+        if self.dimensions:
+            text += f" by {', '.join(self.dimensions)}"
+        if self.grain:
+            text += f" per {self.grain}"
+        text += f", {self.window.describe()}"
+        if self.compared:
+            text += f" vs {self.window.compare_start} to {self.window.compare_end}"
+        for f in self.filters:
+            text += f", {f.describe()}"
+        if self.limit:
+            text += f", {'bottom' if self.ascending else 'top'} {self.limit}"
+        return text
+
+
+@dataclass(frozen=True)
+class Clarification:
+    """The planner cannot place the question: why, and what it can answer instead."""
+
+    kind: ErrorKind  # unknown_question, partly_understood, ambiguous, not_found, not_supported, unsafe
+    message: str
+    suggestions: tuple[str, ...] = ()

@@ -1,0 +1,140 @@
+"""Rendering a `QueryPlan` to SQL with sqlglot's builder (never string formatting).
+
+The SQL is DuckDB's; `warehouse.transpile` rewrites it for other engines. Groups
+are explicit (no GROUP BY ALL) so every engine reads them the same way.
+
+>>> from datetime import date
+>>> from assistant.query.window import Window
+>>> from assistant.query.plan import QueryPlan
+>>> plan = QueryPlan("total", ("requests",), Window("yesterday", date(2026, 11, 22), date(2026, 11, 23)))
+>>> render_sql(plan)
+"SELECT COUNT(*) AS requests FROM llm_requests WHERE ts >= CAST('2026-11-22' AS TIMESTAMP) AND ts < CAST('2026-11-23' AS TIMESTAMP)"
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlglot import exp
+
+from assistant.query.plan import QueryPlan
+from assistant.semantic import SemanticModel, load_semantic_model
+
+
+class PlanError(ValueError):
+    """A plan that cannot become SQL (a dimension its metric's table lacks, mixed tables)."""
+
+
+def _timestamp(day: date) -> exp.Expr:
+    return exp.cast(exp.Literal.string(day.isoformat()), "TIMESTAMP")
+
+
+def time_between(column: exp.Expr, start: date, end: date) -> exp.Expr:
+    return exp.and_(
+        exp.GTE(this=column.copy(), expression=_timestamp(start)),
+        exp.LT(this=column.copy(), expression=_timestamp(end)),
+    )
+
+
+def only_when(expression: exp.Expr, condition: exp.Expr) -> exp.Expr:
+    """The metric expression with every aggregate limited to rows meeting `condition` (FILTER)."""
+    expression = expression.copy()
+
+    def limit(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Filter):
+            where = node.expression.this
+            return exp.Filter(this=node.this, expression=exp.Where(this=exp.and_(where, condition.copy())))
+        if isinstance(node, exp.AggFunc) and not isinstance(node.parent, exp.Filter):
+            return exp.Filter(this=node, expression=exp.Where(this=condition.copy()))
+        return node
+
+    return expression.transform(limit, copy=False)
+
+
+def plan_table(plan: QueryPlan, model: SemanticModel) -> str:
+    tables = {model.metrics[m].table for m in plan.metrics}
+    if len(tables) != 1:
+        raise PlanError(
+            f"{' and '.join(model.metrics[m].label for m in plan.metrics)} come from different tables; ask for them one at a time."
+        )
+    return tables.pop()
+
+
+def dimension_expression(dimension: str, table: str, model: SemanticModel) -> exp.Expr:
+    column = model.dimensions[dimension].columns.get(table)
+    if column is None:
+        raise PlanError(f"cannot break {table} down by {dimension}")
+    return column.copy()
+
+
+def render_sql(plan: QueryPlan, model: SemanticModel | None = None) -> str:
+    return render_query(plan, model).sql(dialect="duckdb")
+
+
+def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Select:
+    model = model or load_semantic_model()
+    table = plan_table(plan, model)
+    time_column = exp.column(model.time_column(table))
+    window = plan.window
+    groups: list[tuple[str, exp.Expr]] = []
+    if plan.intent == "trend" and plan.grain:
+        bucket = exp.func("date_trunc", exp.Literal.string(plan.grain), time_column.copy())
+        groups.append((plan.grain, bucket))
+    groups += [(d, dimension_expression(d, table, model)) for d in plan.dimensions]
+
+    share_of_part = plan.intent == "share" and not groups and bool(plan.filters)
+    part = exp.and_(*[dimension_filter(f, table, model) for f in plan.filters]) if share_of_part else None
+    conditions = [] if share_of_part else [dimension_filter(f, table, model) for f in plan.filters]
+    compare = plan.compared and plan.intent in ("comparison", "why_changed", "total")
+    if compare:
+        current = time_between(time_column, window.start, window.end)
+        previous = time_between(time_column, window.compare_start, window.compare_end)
+        start, end = min(window.start, window.compare_start), max(window.end, window.compare_end)
+        conditions.insert(0, time_between(time_column, start, end))
+    else:
+        conditions.insert(0, time_between(time_column, window.start, window.end))
+
+    projections = [exp.alias_(expression.copy(), name) for name, expression in groups]
+    order: list[exp.Ordered] = []
+    for name in plan.metrics:
+        metric = model.metrics[name].expression
+        if compare:
+            now, before = only_when(metric, current), only_when(metric, previous)
+            projections.append(exp.alias_(now, name))
+            projections.append(exp.alias_(before, f"{name}_previous"))
+            # Parenthesized: a metric such as `1 - a / b` must not lose its sign when subtracted.
+            change = exp.Sub(this=exp.paren(now.copy(), copy=False), expression=exp.paren(before.copy(), copy=False))
+            projections.append(exp.alias_(change, f"{name}_change"))
+        else:
+            projections.append(exp.alias_(metric.copy(), name))
+    main = plan.metric
+    if share_of_part:  # "what share of inference cost is support-chat": the part over the whole
+        whole = model.metrics[main].expression
+        projections = [
+            exp.alias_(only_when(whole, part), main),
+            exp.alias_(exp.Div(this=only_when(whole, part), expression=whole.copy()), "share"),
+        ]
+    if plan.intent == "share" and groups:
+        total = exp.Window(this=exp.Sum(this=model.metrics[main].expression.copy()), over="OVER")
+        projections.append(exp.alias_(exp.Div(this=model.metrics[main].expression.copy(), expression=total), "share"))
+
+    query = exp.select(*projections).from_(table).where(exp.and_(*conditions))
+    if groups:
+        query = query.group_by(*[expression.copy() for _, expression in groups])
+    if plan.intent == "trend" and plan.grain:
+        order = [exp.Ordered(this=exp.column(plan.grain))] + [exp.Ordered(this=exp.column(d)) for d in plan.dimensions]
+    elif groups:
+        key = f"{main}_change" if compare and plan.intent != "total" else main
+        order = [exp.Ordered(this=exp.column(key), desc=not plan.ascending, nulls_first=False)]
+    if order:
+        query = query.order_by(*order)
+    if plan.limit:
+        query = query.limit(plan.limit)
+    return query
+
+
+def dimension_filter(f, table: str, model: SemanticModel) -> exp.Expr:
+    column = dimension_expression(f.dimension, table, model)
+    values = [exp.Literal.string(v) for v in f.values]
+    condition = exp.EQ(this=column, expression=values[0]) if len(values) == 1 else exp.In(this=column, expressions=values)
+    return exp.Not(this=exp.paren(condition)) if f.negate else condition

@@ -1,0 +1,486 @@
+"""The offline planner: a question in plain English becomes a `QueryPlan`, or a `Clarification`.
+
+No model and no network: the semantic model's words, the dimension values in
+the warehouse, and the time words of DATA-CONTRACT.md. A question it cannot
+place is never answered with a guess; a follow-up ("and by model?", "only
+prod", "what about the month before?") edits the previous plan.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from assistant.query.plan import Clarification, Filter, QueryPlan
+from assistant.query.window import Window
+from assistant.semantic import SemanticModel, load_semantic_model
+from assistant.understand.reading import (
+    ANOMALY,
+    BY_WORDS,
+    DESTRUCTIVE,
+    DRIVER_DIMENSION,
+    FOLLOW_UP,
+    MAIN_METRIC,
+    MONEY_WORDS,
+    NEGATION,
+    NOT_A_QUESTION,
+    NUMBER_WORDS,
+    SAVINGS_INTENT,
+    SQL_COMMAND,
+    TIE_ORDER,
+    TOP_N,
+    UNIT_WORDS,
+    UNSUPPORTED,
+    WHY,
+    money_on_usage,
+    most_specific_metric,
+    read_intent,
+    read_limit,
+    unknown_value,
+)
+from assistant.understand.suggestions import similar_questions
+from assistant.understand.timewords import default_window, find_time_window, previous_window, shift_window
+from assistant.understand.values import SEPARATORS, ValueIndex, best_matches
+from assistant.understand.vocabulary import COMMON_WORDS, STOPWORDS, Vocabulary, expand_abbreviations, tokenize
+from warehouse.errors import ErrorKind
+
+
+@dataclass
+class PlannerContext:
+    as_of: date
+    previous: QueryPlan | None = None
+
+
+class Planner:
+    """Holds what planning needs: the semantic model, its vocabulary, the warehouse's values."""
+
+    def __init__(self, model: SemanticModel | None = None, values: ValueIndex | None = None) -> None:
+        self.model = model or load_semantic_model()
+        self.values = values or ValueIndex({})
+        value_words = self.values.words()
+        self.vocabulary = Vocabulary.from_model(self.model, extra_words=value_words)
+        # Fixed for the life of the planner, so worked out once rather than per question.
+        self.question_words = (self.vocabulary.words - value_words) | STOPWORDS
+        self.known_words = self.vocabulary.words | COMMON_WORDS | STOPWORDS
+        self.value_names = {
+            SEPARATORS.sub("", value.lower()) for values in self.values.values.values() for value in values
+        }
+
+    def plan(self, question: str, context: PlannerContext) -> QueryPlan | Clarification:
+        return plan_question(question, context, self)
+
+
+def plan_question(question: str, context: PlannerContext, planner: Planner) -> QueryPlan | Clarification:
+    model = planner.model
+    text = expand_abbreviations(question.strip().lower())
+    if not text:
+        return Clarification(ErrorKind.UNKNOWN_QUESTION, "Ask a question about your costs.", similar_questions(""))
+    if SQL_COMMAND.search(text) or DESTRUCTIVE.search(text):
+        return Clarification(
+            ErrorKind.UNSAFE,
+            "I answer questions about your costs and never change data. To run your own read-only SQL, use `finops sql`.",
+            similar_questions(text),
+        )
+
+    if NOT_A_QUESTION.search(text):
+        return Clarification(
+            ErrorKind.UNKNOWN_QUESTION,
+            "I answer questions about your cloud, LLM and GPU costs; I don't write or create things.",
+            similar_questions(text),
+        )
+    text = " ".join(planner.vocabulary.correct(_split_english(tokenize(text), planner)))
+    unsupported = UNSUPPORTED.search(text)
+    if unsupported:
+        return Clarification(
+            ErrorKind.NOT_SUPPORTED,
+            f"I have no data on {unsupported.group(0)}: the warehouse holds cloud billing, LLM requests, GPU hours, prices and budgets.",
+            similar_questions(text),
+        )
+    time = find_time_window(text, context.as_of)
+    rest = text
+    if time is not None:
+        rest = text[: time.span[0]] + " " + text[time.span[1] :]
+    tokens = tokenize(rest)
+    named = _non_overlapping(planner.values.find_exact_names(tokens))
+    named_positions = {i for m in named for i in range(*m.span)}
+    phrases = planner.vocabulary.find_phrases(tokens, named_positions)
+    taken = {i for p in phrases for i in range(*p.span)}
+
+    metrics: list[str] = []
+    dimensions: list[str] = []
+    grain = time.grain if time else None
+    for match in phrases:
+        before = tokens[match.span[0] - 1] if match.span[0] > 0 else ""
+        before_number = match.span[0] > 1 and tokens[match.span[0] - 2] in ("top", "bottom") and (before.isdigit() or before in NUMBER_WORDS)
+        phrase = tuple(tokens[match.span[0] : match.span[1]])
+        ranked = before in ("expensive", "costly", "biggest", "largest", "heaviest", "busiest", "active")
+        if match.kind == "metric" and (before in BY_WORDS or before_number or ranked) and phrase in planner.vocabulary.dimension_phrases:
+            dimensions.append(planner.vocabulary.dimension_phrases[phrase])
+        elif match.kind == "metric" and match.name not in metrics:
+            metrics.append(match.name)
+        elif match.kind == "dimension" and match.name not in dimensions:
+            dimensions.append(match.name)
+        elif match.kind == "grain":
+            trendish = phrase in (("trend",), ("trends",), ("over", "time"), ("timeline",))
+            if not (trendish and grain is not None):
+                grain = match.name
+
+    metrics = money_on_usage(metrics, planner.model)
+    metrics = most_specific_metric(metrics, tokens, text)
+    tables = {planner.model.metrics[m].table for m in metrics} or (
+        {previous_table} if (previous_table := _table_of(context.previous, planner.model)) else set()
+    )
+    named_dimensions = {m.span: m.name for m in phrases if m.kind == "dimension"}
+    filters, problem = _filters(tokens, taken, planner, rest, tables, named_dimensions)
+    if problem:
+        return problem
+    unknown_name = unknown_value(tokens, taken | {i for f in filters for i in f[2]})
+    if unknown_name:
+        return Clarification(
+            ErrorKind.NOT_FOUND,
+            f"I don't find {unknown_name!r} in your data. Check the name, or ask for a breakdown to see the values there are.",
+            similar_questions(text),
+        )
+    dimensions = _breakdowns(dimensions, phrases, filters, tokens)
+    across_all = re.search(r"\bacross (all|every)\b", text)
+    if across_all:  # "invoiced across all of our providers" is one total
+        dimensions = [d for d in dimensions if not any(m.kind == "dimension" and m.name == d and m.span[0] > 0 for m in phrases)] if not re.search(r"\b(by|per|each)\b", text) else dimensions
+    metric_starts = {m.span[0] for m in phrases if m.kind == "metric"}
+    def describes_metric(dimension: str) -> bool:  # "LLM cost per user": the dimension word is an adjective
+        spans = [m.span for m in phrases if m.kind == "dimension" and m.name == dimension]
+        return bool(spans) and all(
+            span[1] in metric_starts and (span[0] == 0 or tokens[span[0] - 1] not in BY_WORDS) for span in spans
+        )
+
+    dimensions = [d for d in dimensions if not describes_metric(d)]
+    if (not metrics or metrics == ["cost"]) and (filters or dimensions) and MONEY_WORDS.search(text):
+        if not metrics or not _fits_billing(filters, dimensions, planner):
+            metrics = [_money_metric(filters, dimensions, planner)]
+    unknown = _unknown_dimension(tokens, taken | {i for f in filters for i in f[2]}, planner)
+
+    previous = context.previous
+    filter_positions = {i for f in filters for i in f[2]}
+    unknown_words = [t for i, t in enumerate(tokens) if i not in taken | filter_positions and t not in STOPWORDS and not t.isdigit()]
+    follow_up = (
+        previous is not None
+        and not WHY.search(text)
+        and (
+            FOLLOW_UP.search(text)
+            or re.search(r"\binstead\b", text)
+            or (not metrics and shift_window(previous.window, text, context.as_of) is not None)
+            or (not metrics and not unknown_words and (dimensions or filters or time or grain or TOP_N.search(text)))
+        )
+    )
+    if not metrics and not follow_up and (ANOMALY.search(text) or SAVINGS_INTENT.search(text)):
+        metrics = ["cost"]  # "anything unusual?", "where are we wasting money?": every series is looked at
+    if not metrics:
+        if follow_up:
+            metrics = list(previous.metrics)
+        else:
+            if unknown:
+                return Clarification(ErrorKind.NOT_SUPPORTED, f"I don't know {unknown!r} in your data.", similar_questions(text))
+            return _not_understood(text, filters)
+    if unknown and not follow_up:
+        table = model.metrics[metrics[0]].table
+        return Clarification(
+            ErrorKind.NOT_SUPPORTED,
+            f"I can't break {model.metrics[metrics[0]].label} down by {unknown!r}; "
+            f"it can be broken down by {', '.join(_dimension_labels(model, table))}.",
+            similar_questions(text),
+        )
+
+    table = model.metrics[metrics[0]].table
+    metrics = [m for m in metrics if model.metrics[m].table == table] or metrics[:1]
+    for dimension, count in _values_per_dimension(filters).items():
+        if count > 1 and dimension not in dimensions and not NEGATION.search(text):
+            dimensions.append(dimension)  # "gpt-4o vs claude-sonnet-4": one row each
+    intent = read_intent(text, metrics, dimensions, grain, time, model)
+    if intent == "comparison" and dimensions and not (time and time.comparison):
+        intent = "breakdown"
+
+    if follow_up:
+        return _edit(previous, text, time, metrics, dimensions, grain, filters, intent, context, planner)
+
+    window = time.window if time else default_window(context.as_of)
+    if intent == "forecast":
+        month = find_time_window("this month", context.as_of)
+        return QueryPlan(
+            intent="forecast",
+            metrics=tuple(metrics),
+            window=month.window,
+            filters=tuple(_as_filters(filters, text)),
+        )
+    if intent == "budget":
+        month = find_time_window("this month", context.as_of)
+        if not set(metrics) - {"budget"} and re.search(r"\bcloud\b", text):
+            metrics = ["cost", *metrics]  # "the cloud budget" caps billing cost
+        return QueryPlan(
+            intent="budget",
+            metrics=tuple(metrics),
+            window=time.window if time else month.window,
+            dimensions=tuple(d for d in dimensions),
+            filters=tuple(_as_filters(filters, text)),
+            notes=("total",) if re.search(r"\b(total|overall|whole|company)\b", text) else (),
+        )
+    plan_filters = tuple(_as_filters(filters, text))
+    if intent == "savings":
+        # "optimize GPU usage": everyday words that happen to be values elsewhere ("Usage") do not narrow it.
+        plan_filters = tuple(f for f in plan_filters if table in model.dimensions[f.dimension].columns)
+        dimensions = [d for d in dimensions if table in model.dimensions[d].columns]
+    for check in _check_table(model, table, dimensions, plan_filters, metrics):
+        return check
+    limit, ascending = read_limit(text, intent)
+    if intent == "why_changed":
+        window = _with_previous(window)
+        if not dimensions:
+            dimensions = [DRIVER_DIMENSION[table]] if table in DRIVER_DIMENSION else []
+    elif intent in ("comparison",):
+        if window.compare_start is None:
+            window = _with_previous(window)
+    elif window.compare_start is None and intent == "total":
+        window = _with_previous(window)
+    if intent == "trend" and grain is None:
+        grain = "day" if window.days <= 93 else "week"
+    if intent in ("trend",):
+        dimensions = dimensions[:1]
+    return QueryPlan(
+        intent=intent,
+        metrics=tuple(metrics),
+        window=window,
+        dimensions=tuple(dimensions),
+        filters=plan_filters,
+        grain=grain if intent == "trend" else None,
+        limit=limit,
+        ascending=ascending,
+    )
+
+
+def _with_previous(window: Window) -> Window:
+    before = previous_window(window)
+    return Window(window.label, window.start, window.end, before.start, before.end)
+
+
+def _non_overlapping(matches):
+    chosen, used = [], set()
+    for match in matches:
+        span = set(range(*match.span))
+        if not span & used:
+            chosen.append(match)
+            used |= span
+    return chosen
+
+
+def _fits_billing(filters, dimensions, planner: Planner) -> bool:
+    """Whether every named dimension and value exists in billing (else 'cost' means another table's cost)."""
+    if any("billing" not in planner.model.dimensions[d].columns for d in dimensions):
+        return False
+    return all("billing" in planner.values.tables_of(d, v) for d, v, _ in filters)
+
+
+def _money_metric(filters, dimensions, planner: Planner) -> str:
+    """'How much did Amazon CloudWatch cost?': the money metric of the table the named things live in."""
+    for dimension, value, _ in filters:
+        for table in planner.values.tables_of(dimension, value):
+            if table in MAIN_METRIC:
+                return MAIN_METRIC[table]
+    for dimension in dimensions:
+        for table in planner.model.dimensions[dimension].columns:
+            if table in MAIN_METRIC:
+                return MAIN_METRIC[table]
+    return "cost"
+
+
+def _table_of(plan: QueryPlan | None, model: SemanticModel) -> str | None:
+    return model.metrics[plan.metric].table if plan is not None else None
+
+
+def _split_english(tokens: list[str], planner: Planner) -> list[str]:
+    """'month-by-month' and 'on-demand' are words; 'support-chat' and 'gpt-4o' are names in the data."""
+    out = []
+    for token in tokens:
+        parts = token.split("-")
+        if (
+            len(parts) > 1
+            and all(p.isalpha() for p in parts)
+            and SEPARATORS.sub("", token) not in planner.value_names
+            and all(p in planner.known_words for p in parts)
+        ):
+            out.extend(parts)
+        else:
+            out.append(token)
+    return out
+
+
+def _values_per_dimension(filters) -> dict[str, int]:
+    counts: dict[str, set] = {}
+    for dimension, value, _ in filters:
+        counts.setdefault(dimension, set()).add(value)
+    return {d: len(v) for d, v in counts.items()}
+
+
+def _breakdowns(dimensions, phrases, filters, tokens) -> list[str]:
+    """Dimensions to group by: not those that only describe a value beside them ("team search", "OpenSearch service")."""
+    if not filters:
+        return dimensions
+    value_edges = {p[0] for _, _, p in filters if p} | {p[-1] for _, _, p in filters if p}
+    kept = []
+    for dimension in dimensions:
+        spans = [m.span for m in phrases if m.kind == "dimension" and m.name == dimension]
+        descriptive = spans and all(
+            (span[0] - 1 in value_edges or span[1] in value_edges)
+            and (span[0] == 0 or tokens[span[0] - 1] not in BY_WORDS)
+            for span in spans
+        )
+        if not descriptive:
+            kept.append(dimension)
+    return kept
+
+
+def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named_dimensions=None):
+    """[(dimension, value, positions)] found in the question, or a Clarification when ambiguous."""
+    named_dimensions = named_dimensions or {}
+    found = []
+    candidates = planner.values.find_exact_names(tokens) + planner.values.find(tokens, taken, planner.question_words)
+
+    def beside_named(m) -> bool:  # "prod cluster": a cluster value, not the environment prod
+        return any(name == m.dimension and (span[1] == m.span[0] or span[0] == m.span[1]) for span, name in named_dimensions.items())
+
+    candidates.sort(key=lambda m: (-(3 if beside_named(m) else m.quality), -(m.span[1] - m.span[0]), m.span[0]))
+    for readings in best_matches(candidates):
+        if tables:  # a value in a dimension the metric's table has beats the same words elsewhere
+            usable = [m for m in readings if tables & set(planner.values.tables_of(m.dimension, m.value))]
+            readings = usable or readings
+        beside = [
+            m for m in readings
+            if any(name == m.dimension and (span[1] == m.span[0] or span[0] == m.span[1]) for span, name in named_dimensions.items())
+        ]
+        readings = beside or readings
+        by_value: dict[str, list] = {}
+        for m in readings:
+            by_value.setdefault(m.value.lower(), []).append(m)
+        if len(by_value) == 1:  # one value in several dimensions: people mean teams before accounts
+            readings = sorted(readings, key=lambda m: TIE_ORDER.index(m.dimension) if m.dimension in TIE_ORDER else 99)[:1]
+        distinct = {(m.dimension, m.value) for m in readings}
+        if len(distinct) > 1:
+            same_dimension = len({d for d, _ in distinct}) == 1
+            options = sorted(v for _, v in distinct)
+            if same_dimension or len(options) > 1:
+                return [], Clarification(
+                    ErrorKind.AMBIGUOUS,
+                    f"Which one did you mean: {', '.join(options[:-1])} or {options[-1]}?",
+                    tuple(f"{text.strip().rstrip('?')} for {option}" for option in options[:3]),
+                )
+        match = readings[0]
+        found.append((match.dimension, match.value, tuple(range(*match.span))))
+    return found, None
+
+
+def _as_filters(found, text: str) -> list[Filter]:
+    negated = NEGATION.search(text)
+    grouped: dict[str, list[str]] = {}
+    for dimension, value, _ in found:
+        grouped.setdefault(dimension, [])
+        if value not in grouped[dimension]:
+            grouped[dimension].append(value)
+    filters = []
+    for dimension, values in grouped.items():
+        negate = False
+        if negated:
+            after = text[negated.end():]
+            negate = any(re.search(re.escape(v.lower()).replace(r"\-", "[- ]?"), after) for v in values)
+        filters.append(Filter(dimension, tuple(values), negate))
+    return filters
+
+
+def _unknown_dimension(tokens, taken, planner: Planner) -> str | None:
+    """A word after 'by'/'per' that names no dimension ("cost by planet")."""
+    for i, token in enumerate(tokens[:-1]):
+        if token in ("by", "per") and i + 1 not in taken:
+            word = tokens[i + 1]
+            if word not in STOPWORDS and not word.isdigit() and word not in UNIT_WORDS:
+                return word
+    return None
+
+
+def _dimension_labels(model: SemanticModel, table: str) -> list[str]:
+    return [model.dimensions[d].label for d in model.dimensions_of(table)]
+
+
+def _check_table(model, table, dimensions, filters, metrics):
+    label = model.metrics[metrics[0]].label
+    for dimension in list(dimensions) + [f.dimension for f in filters]:
+        if table not in model.dimensions[dimension].columns:
+            name = model.dimensions[dimension].label
+            can = [MAIN_METRIC[t] for t in model.dimensions[dimension].columns if t in MAIN_METRIC]
+            hint = f" {name[0].upper() + name[1:]} applies to {' and '.join(model.metrics[m].label for m in can)}." if can else ""
+            yield Clarification(
+                ErrorKind.NOT_SUPPORTED,
+                f"I can't break {label} down by {name}: {table} has no {name}. "
+                f"{label[0].upper() + label[1:]} can be broken down by {', '.join(_dimension_labels(model, table))}.{hint}",
+                similar_questions(f"{label} by {' '.join(_dimension_labels(model, table)[:1])}"),
+            )
+
+
+def _not_understood(text: str, filters) -> Clarification:
+    if filters:
+        value = filters[0][1]
+        return Clarification(
+            ErrorKind.UNKNOWN_QUESTION,
+            f"What would you like to know about {value}? For example its cost, requests or cost per request.",
+            (f"What was the inference cost of {value} last week?", f"Requests of {value} by day this month"),
+        )
+    return Clarification(
+        ErrorKind.UNKNOWN_QUESTION,
+        "I can only answer questions about your cloud, LLM and GPU costs and usage, and I couldn't place this one.",
+        similar_questions(text),
+    )
+
+
+def _edit(previous: QueryPlan, text, time, metrics, dimensions, grain, filters, intent, context, planner) -> QueryPlan | Clarification:
+    model = planner.model
+    window = previous.window
+    shifted = shift_window(previous.window, text, context.as_of)
+    if shifted is not None:
+        window = shifted
+    elif time is not None:
+        window = time.window
+    if window.compare_start is None and previous.window.compare_start is not None and previous.intent in ("why_changed", "comparison", "total"):
+        window = _with_previous(window)
+    table = model.metrics[metrics[0]].table
+    new_dimensions = tuple(dimensions) if dimensions else previous.dimensions
+    new_filters = list(previous.filters)
+    if re.search(r"\b(all|every|any)\b.*\b(env\w*|teams?|features?|models?)\b|\bremove the filter|\bwithout filter", text):
+        new_filters = []
+    for f in _as_filters(filters, text):
+        new_filters = [old for old in new_filters if old.dimension != f.dimension] + [f]
+    new_intent = previous.intent
+    new_grain = previous.grain
+    if grain is not None:
+        new_intent, new_grain = "trend", grain
+        new_dimensions = tuple(dimensions)[:1]
+    elif dimensions and previous.intent in ("total", "trend"):
+        new_intent = "breakdown"
+    if intent in ("share", "ranking", "why_changed") and intent != previous.intent:
+        new_intent = intent
+    limit, ascending = previous.limit, previous.ascending
+    match = TOP_N.search(text)
+    if match:
+        word = match.group(1) or match.group(2)
+        limit = int(word) if word.isdigit() else NUMBER_WORDS[word]
+        new_intent = "ranking" if new_dimensions else new_intent
+    for check in _check_table(model, table, tuple(dimensions), (), metrics):
+        return check  # a follow-up asking for a breakdown the metric's table lacks
+    kept_dimensions = tuple(d for d in new_dimensions if table in model.dimensions[d].columns)
+    for check in _check_table(model, table, kept_dimensions, tuple(new_filters), metrics):
+        return check
+    return QueryPlan(
+        intent=new_intent,
+        metrics=tuple(metrics),
+        window=window if new_intent != "trend" else Window(window.label, window.start, window.end),
+        dimensions=kept_dimensions,
+        filters=tuple(new_filters),
+        grain=new_grain if new_intent == "trend" else None,
+        limit=limit,
+        ascending=ascending,
+    )

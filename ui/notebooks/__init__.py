@@ -1,0 +1,1 @@
+"""Saved notebooks: questions that rerun on a schedule into Markdown, HTML or `.ipynb` reports."""
