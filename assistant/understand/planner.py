@@ -4,15 +4,22 @@ No model and no network: the semantic model's words, the dimension values in
 the warehouse, and the time words of DATA-CONTRACT.md. A question it cannot
 place is never answered with a guess; a follow-up ("and by model?", "only
 prod", "what about the month before?") edits the previous plan.
+
+`plan_question` is named stages over a frozen `Reading`, each returning a fuller
+one or a `Clarification` that stops the reading:
+
+    read_words -> find_metrics -> find_filters -> find_dimensions -> find_follow_up
+    -> find_intent -> to_plan
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date
 
-from assistant.query.plan import Clarification, Filter, QueryPlan
+from assistant.query.plan import Clarification, Filter, Intent, QueryPlan
 from assistant.query.window import Window
 from assistant.semantic import SemanticModel, load_semantic_model
 from assistant.understand.reading import (
@@ -40,9 +47,9 @@ from assistant.understand.reading import (
     unknown_value,
 )
 from assistant.understand.suggestions import similar_questions
-from assistant.understand.timewords import default_window, find_time_window, previous_window, shift_window
+from assistant.understand.timewords import TimeMatch, default_window, find_time_window, previous_window, shift_window
 from assistant.understand.values import SEPARATORS, ValueIndex, best_matches
-from assistant.understand.vocabulary import COMMON_WORDS, STOPWORDS, Vocabulary, expand_abbreviations, tokenize
+from assistant.understand.vocabulary import COMMON_WORDS, STOPWORDS, PhraseMatch, Vocabulary, expand_abbreviations, tokenize
 from warehouse.errors import ErrorKind
 
 
@@ -71,8 +78,53 @@ class Planner:
         return plan_question(question, context, self)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What the planner has read of a question so far; each stage returns a fuller copy.
+
+    Token positions index `tokens`, the question's words without its time phrase.
+    """
+
+    text: str  # lowered, abbreviations expanded, typos corrected
+    time: TimeMatch | None = None
+    rest: str = ""  # the text without the time phrase
+    tokens: tuple[str, ...] = ()
+    phrases: tuple[PhraseMatch, ...] = ()  # metric, dimension and grain words, longest first
+    metrics: tuple[str, ...] = ()
+    dimensions: tuple[str, ...] = ()
+    grain: str | None = None
+    filters: tuple[tuple[str, str, tuple[int, ...]], ...] = ()  # (dimension, value, token positions)
+    unknown_dimension: str | None = None  # a word after by/per that names no dimension
+    follow_up: bool = False
+    intent: Intent | None = None
+
+    @property
+    def taken(self) -> set[int]:
+        """Positions of the metric, dimension and grain words."""
+        return {i for p in self.phrases for i in range(*p.span)}
+
+    @property
+    def filter_positions(self) -> set[int]:
+        return {i for f in self.filters for i in f[2]}
+
+
+Stage = Callable[[Reading, PlannerContext, Planner], "Reading | Clarification"]
+
+
 def plan_question(question: str, context: PlannerContext, planner: Planner) -> QueryPlan | Clarification:
-    model = planner.model
+    """Read the words, then each stage in turn; the first clarification stops the reading."""
+    reading: Reading | Clarification = read_words(question, context, planner)
+    for stage in STAGES:
+        if isinstance(reading, Clarification):
+            return reading
+        reading = stage(reading, context, planner)
+    if isinstance(reading, Clarification):
+        return reading
+    return to_plan(reading, context, planner)
+
+
+def read_words(question: str, context: PlannerContext, planner: Planner) -> Reading | Clarification:
+    """Normalize and correct the words; refuse what is unsafe or not a question; take out the time phrase."""
     text = expand_abbreviations(question.strip().lower())
     if not text:
         return Clarification(ErrorKind.UNKNOWN_QUESTION, "Ask a question about your costs.", similar_questions(""))
@@ -82,7 +134,6 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
             "I answer questions about your costs and never change data. To run your own read-only SQL, use `finops sql`.",
             similar_questions(text),
         )
-
     if NOT_A_QUESTION.search(text):
         return Clarification(
             ErrorKind.UNKNOWN_QUESTION,
@@ -98,18 +149,19 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
             similar_questions(text),
         )
     time = find_time_window(text, context.as_of)
-    rest = text
-    if time is not None:
-        rest = text[: time.span[0]] + " " + text[time.span[1] :]
-    tokens = tokenize(rest)
+    rest = text if time is None else text[: time.span[0]] + " " + text[time.span[1] :]
+    return Reading(text=text, time=time, rest=rest, tokens=tuple(tokenize(rest)), grain=time.grain if time else None)
+
+
+def find_metrics(reading: Reading, context: PlannerContext, planner: Planner) -> Reading:
+    """The metric, dimension and grain phrases; a metric word after 'by' or 'top 3' names a dimension."""
+    tokens = list(reading.tokens)
     named = _non_overlapping(planner.values.find_exact_names(tokens))
     named_positions = {i for m in named for i in range(*m.span)}
     phrases = planner.vocabulary.find_phrases(tokens, named_positions)
-    taken = {i for p in phrases for i in range(*p.span)}
-
     metrics: list[str] = []
     dimensions: list[str] = []
-    grain = time.grain if time else None
+    grain = reading.grain
     for match in phrases:
         before = tokens[match.span[0] - 1] if match.span[0] > 0 else ""
         before_number = match.span[0] > 1 and tokens[match.span[0] - 2] in ("top", "bottom") and (before.isdigit() or before in NUMBER_WORDS)
@@ -125,28 +177,41 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
             trendish = phrase in (("trend",), ("trends",), ("over", "time"), ("timeline",))
             if not (trendish and grain is not None):
                 grain = match.name
-
     metrics = money_on_usage(metrics, planner.model)
-    metrics = most_specific_metric(metrics, tokens, text)
-    tables = {planner.model.metrics[m].table for m in metrics} or (
-        {previous_table} if (previous_table := _table_of(context.previous, planner.model)) else set()
+    metrics = most_specific_metric(metrics, tokens, reading.text)
+    return replace(reading, phrases=tuple(phrases), metrics=tuple(metrics), dimensions=tuple(dimensions), grain=grain)
+
+
+def find_filters(reading: Reading, context: PlannerContext, planner: Planner) -> Reading | Clarification:
+    """Dimension values named in the question, read in the metric's table first; a name that matches nothing is said."""
+    model = planner.model
+    tables = {model.metrics[m].table for m in reading.metrics} or (
+        {previous_table} if (previous_table := _table_of(context.previous, model)) else set()
     )
-    named_dimensions = {m.span: m.name for m in phrases if m.kind == "dimension"}
-    filters, problem = _filters(tokens, taken, planner, rest, tables, named_dimensions)
+    named_dimensions = {m.span: m.name for m in reading.phrases if m.kind == "dimension"}
+    filters, problem = _filters(list(reading.tokens), reading.taken, planner, reading.rest, tables, named_dimensions)
     if problem:
         return problem
-    unknown_name = unknown_value(tokens, taken | {i for f in filters for i in f[2]})
+    reading = replace(reading, filters=tuple(filters))
+    unknown_name = unknown_value(list(reading.tokens), reading.taken | reading.filter_positions)
     if unknown_name:
         return Clarification(
             ErrorKind.NOT_FOUND,
             f"I don't find {unknown_name!r} in your data. Check the name, or ask for a breakdown to see the values there are.",
-            similar_questions(text),
+            similar_questions(reading.text),
         )
-    dimensions = _breakdowns(dimensions, phrases, filters, tokens)
-    across_all = re.search(r"\bacross (all|every)\b", text)
-    if across_all:  # "invoiced across all of our providers" is one total
-        dimensions = [d for d in dimensions if not any(m.kind == "dimension" and m.name == d and m.span[0] > 0 for m in phrases)] if not re.search(r"\b(by|per|each)\b", text) else dimensions
+    return reading
+
+
+def find_dimensions(reading: Reading, context: PlannerContext, planner: Planner) -> Reading:
+    """What to group by: not a dimension word that only describes a value or a metric beside it."""
+    text, tokens, phrases = reading.text, reading.tokens, reading.phrases
+    dimensions = _breakdowns(list(reading.dimensions), phrases, reading.filters, tokens)
+    if re.search(r"\bacross (all|every)\b", text) and not re.search(r"\b(by|per|each)\b", text):
+        # "invoiced across all of our providers" is one total
+        dimensions = [d for d in dimensions if not any(m.kind == "dimension" and m.name == d and m.span[0] > 0 for m in phrases)]
     metric_starts = {m.span[0] for m in phrases if m.kind == "metric"}
+
     def describes_metric(dimension: str) -> bool:  # "LLM cost per user": the dimension word is an adjective
         spans = [m.span for m in phrases if m.kind == "dimension" and m.name == dimension]
         return bool(spans) and all(
@@ -154,95 +219,105 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
         )
 
     dimensions = [d for d in dimensions if not describes_metric(d)]
-    if (not metrics or metrics == ["cost"]) and (filters or dimensions) and MONEY_WORDS.search(text):
-        if not metrics or not _fits_billing(filters, dimensions, planner):
-            metrics = [_money_metric(filters, dimensions, planner)]
-    unknown = _unknown_dimension(tokens, taken | {i for f in filters for i in f[2]}, planner)
+    metrics = list(reading.metrics)
+    if (not metrics or metrics == ["cost"]) and (reading.filters or dimensions) and MONEY_WORDS.search(text):
+        if not metrics or not _fits_billing(reading.filters, dimensions, planner):
+            metrics = [_money_metric(reading.filters, dimensions, planner)]
+    unknown = _unknown_dimension(list(tokens), reading.taken | reading.filter_positions, planner)
+    return replace(reading, dimensions=tuple(dimensions), metrics=tuple(metrics), unknown_dimension=unknown)
 
-    previous = context.previous
-    filter_positions = {i for f in filters for i in f[2]}
-    unknown_words = [t for i, t in enumerate(tokens) if i not in taken | filter_positions and t not in STOPWORDS and not t.isdigit()]
-    follow_up = (
-        previous is not None
-        and not WHY.search(text)
-        and (
-            FOLLOW_UP.search(text)
-            or re.search(r"\binstead\b", text)
-            or (not metrics and shift_window(previous.window, text, context.as_of) is not None)
-            or (not metrics and not unknown_words and (dimensions or filters or time or grain or TOP_N.search(text)))
-        )
+
+def find_follow_up(reading: Reading, context: PlannerContext, planner: Planner) -> Reading | Clarification:
+    """Whether the question edits the previous plan ("and by model?"); a question with no metric needs one."""
+    text, previous, model = reading.text, context.previous, planner.model
+    used = reading.taken | reading.filter_positions
+    unknown_words = [t for i, t in enumerate(reading.tokens) if i not in used and t not in STOPWORDS and not t.isdigit()]
+    follow_up = previous is not None and not WHY.search(text) and bool(
+        FOLLOW_UP.search(text)
+        or re.search(r"\binstead\b", text)
+        or (not reading.metrics and shift_window(previous.window, text, context.as_of) is not None)
+        or (not reading.metrics and not unknown_words and (reading.dimensions or reading.filters or reading.time or reading.grain or TOP_N.search(text)))
     )
+    metrics = reading.metrics
     if not metrics and not follow_up and (ANOMALY.search(text) or SAVINGS_INTENT.search(text)):
-        metrics = ["cost"]  # "anything unusual?", "where are we wasting money?": every series is looked at
+        metrics = ("cost",)  # "anything unusual?", "where are we wasting money?": every series is looked at
     if not metrics:
-        if follow_up:
-            metrics = list(previous.metrics)
+        if follow_up and previous is not None:
+            metrics = previous.metrics
+        elif reading.unknown_dimension:
+            return Clarification(ErrorKind.NOT_SUPPORTED, f"I don't know {reading.unknown_dimension!r} in your data.", similar_questions(text))
         else:
-            if unknown:
-                return Clarification(ErrorKind.NOT_SUPPORTED, f"I don't know {unknown!r} in your data.", similar_questions(text))
-            return _not_understood(text, filters)
-    if unknown and not follow_up:
+            return _not_understood(text, reading.filters)
+    if reading.unknown_dimension and not follow_up:
         table = model.metrics[metrics[0]].table
         return Clarification(
             ErrorKind.NOT_SUPPORTED,
-            f"I can't break {model.metrics[metrics[0]].label} down by {unknown!r}; "
+            f"I can't break {model.metrics[metrics[0]].label} down by {reading.unknown_dimension!r}; "
             f"it can be broken down by {', '.join(_dimension_labels(model, table))}.",
             similar_questions(text),
         )
+    return replace(reading, metrics=metrics, follow_up=follow_up)
 
-    table = model.metrics[metrics[0]].table
-    metrics = [m for m in metrics if model.metrics[m].table == table] or metrics[:1]
-    for dimension, count in _values_per_dimension(filters).items():
+
+def find_intent(reading: Reading, context: PlannerContext, planner: Planner) -> Reading:
+    """The metrics of one table, one row per value compared ("gpt-4o vs claude"), and what is asked of them."""
+    model, text = planner.model, reading.text
+    table = model.metrics[reading.metrics[0]].table
+    metrics = [m for m in reading.metrics if model.metrics[m].table == table] or list(reading.metrics[:1])
+    dimensions = list(reading.dimensions)
+    for dimension, count in _values_per_dimension(reading.filters).items():
         if count > 1 and dimension not in dimensions and not NEGATION.search(text):
             dimensions.append(dimension)  # "gpt-4o vs claude-sonnet-4": one row each
-    intent = read_intent(text, metrics, dimensions, grain, time, model)
-    if intent == "comparison" and dimensions and not (time and time.comparison):
-        intent = "breakdown"
+    intent = read_intent(text, metrics, dimensions, reading.grain, reading.time, model)
+    if intent == Intent.COMPARISON and dimensions and not (reading.time and reading.time.comparison):
+        intent = Intent.BREAKDOWN
+    return replace(reading, metrics=tuple(metrics), dimensions=tuple(dimensions), intent=Intent(intent))
 
-    if follow_up:
-        return _edit(previous, text, time, metrics, dimensions, grain, filters, intent, context, planner)
 
+STAGES: tuple[Stage, ...] = (find_metrics, find_filters, find_dimensions, find_follow_up, find_intent)
+
+
+def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> QueryPlan | Clarification:
+    """The plan the reading asks for: an edit of the previous plan, or a new one with its window and limits."""
+    if reading.follow_up and context.previous is not None:
+        return _edit(context.previous, reading, context, planner)
+    model, text = planner.model, reading.text
+    metrics, dimensions, intent = list(reading.metrics), list(reading.dimensions), reading.intent
+    assert intent is not None, "find_intent ran"
+    table = model.metrics[metrics[0]].table
+    time = reading.time
     window = time.window if time else default_window(context.as_of)
-    if intent == "forecast":
-        month = find_time_window("this month", context.as_of)
-        return QueryPlan(
-            intent="forecast",
-            metrics=tuple(metrics),
-            window=month.window,
-            filters=tuple(_as_filters(filters, text)),
-        )
-    if intent == "budget":
-        month = find_time_window("this month", context.as_of)
+    this_month = _this_month(context.as_of)
+    if intent == Intent.FORECAST:
+        return QueryPlan(intent=intent, metrics=tuple(metrics), window=this_month, filters=tuple(_as_filters(reading.filters, text)))
+    if intent == Intent.BUDGET:
         if not set(metrics) - {"budget"} and re.search(r"\bcloud\b", text):
             metrics = ["cost", *metrics]  # "the cloud budget" caps billing cost
         return QueryPlan(
-            intent="budget",
+            intent=intent,
             metrics=tuple(metrics),
-            window=time.window if time else month.window,
-            dimensions=tuple(d for d in dimensions),
-            filters=tuple(_as_filters(filters, text)),
+            window=time.window if time else this_month,
+            dimensions=tuple(dimensions),
+            filters=tuple(_as_filters(reading.filters, text)),
             notes=("total",) if re.search(r"\b(total|overall|whole|company)\b", text) else (),
         )
-    plan_filters = tuple(_as_filters(filters, text))
-    if intent == "savings":
+    plan_filters = tuple(_as_filters(reading.filters, text))
+    if intent == Intent.SAVINGS:
         # "optimize GPU usage": everyday words that happen to be values elsewhere ("Usage") do not narrow it.
         plan_filters = tuple(f for f in plan_filters if table in model.dimensions[f.dimension].columns)
         dimensions = [d for d in dimensions if table in model.dimensions[d].columns]
     for check in _check_table(model, table, dimensions, plan_filters, metrics):
         return check
     limit, ascending = read_limit(text, intent)
-    if intent == "why_changed":
+    grain = reading.grain
+    if intent == Intent.WHY_CHANGED:
         window = _with_previous(window)
         if not dimensions:
             dimensions = [DRIVER_DIMENSION[table]] if table in DRIVER_DIMENSION else []
-    elif intent in ("comparison",):
-        if window.compare_start is None:
-            window = _with_previous(window)
-    elif window.compare_start is None and intent == "total":
+    elif intent in (Intent.COMPARISON, Intent.TOTAL) and window.compare_start is None:
         window = _with_previous(window)
-    if intent == "trend" and grain is None:
-        grain = "day" if window.days <= 93 else "week"
-    if intent in ("trend",):
+    if intent == Intent.TREND:
+        grain = grain or ("day" if window.days <= 93 else "week")
         dimensions = dimensions[:1]
     return QueryPlan(
         intent=intent,
@@ -250,10 +325,16 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
         window=window,
         dimensions=tuple(dimensions),
         filters=plan_filters,
-        grain=grain if intent == "trend" else None,
+        grain=grain if intent == Intent.TREND else None,
         limit=limit,
         ascending=ascending,
     )
+
+
+def _this_month(as_of: date) -> Window:
+    month = find_time_window("this month", as_of)
+    assert month is not None, "'this month' always reads"
+    return month.window
 
 
 def _with_previous(window: Window) -> Window:
@@ -437,8 +518,10 @@ def _not_understood(text: str, filters) -> Clarification:
     )
 
 
-def _edit(previous: QueryPlan, text, time, metrics, dimensions, grain, filters, intent, context, planner) -> QueryPlan | Clarification:
-    model = planner.model
+def _edit(previous: QueryPlan, reading: Reading, context: PlannerContext, planner: Planner) -> QueryPlan | Clarification:
+    """A follow-up changes the previous plan: its window, grouping, filters, limit or metric."""
+    model, text, time, metrics = planner.model, reading.text, reading.time, list(reading.metrics)
+    dimensions, grain, filters, intent = reading.dimensions, reading.grain, reading.filters, reading.intent
     window = previous.window
     shifted = shift_window(previous.window, text, context.as_of)
     if shifted is not None:
