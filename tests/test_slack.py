@@ -26,8 +26,11 @@ from assistant.answer import AskContext
 from assistant.ask import ask
 from assistant.present.numbers import figure
 from tests.fake_slack import BOT_USER_ID, TOKEN, FakeSlack
-from ui.slack.app import THINKING, EventsServer, SlackPolicy, build_app, load_policy, serve_slack
+from ui.slack.bolt import build_app
+from ui.slack.bot import THINKING
+from ui.slack.policy import SlackPolicy, load_policy
 from ui.slack.render import question_text, slack_mrkdwn
+from ui.slack.serve import EventsServer, serve_slack
 from warehouse.errors import FinopsError, SettingsError
 from warehouse.scope import Scope
 
@@ -382,12 +385,12 @@ def test_an_unanswerable_question_gets_a_short_reply_saying_what_to_try(bot, war
 
 
 def test_a_failure_inside_the_bot_is_a_plain_reply_with_a_request_id(bot, monkeypatch):
-    import ui.slack.app
+    import ui.slack.bot
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(ui.slack.app, "ask", broken)
+    monkeypatch.setattr(ui.slack.bot, "ask", broken)
     bot.mention(TOTAL_QUESTION)
     text = bot.updates(1)[0].params["text"]
     assert "went wrong on our side (request " in text and "boom" not in text
@@ -503,7 +506,7 @@ def test_what_was_typed_becomes_the_question(typed, question):
     assert question_text(typed, BOT_USER_ID) == question
 
 
-@pytest.mark.parametrize("module", ["ui.slack.app", "ui.slack.render"])
+@pytest.mark.parametrize("module", ["ui.slack.policy", "ui.slack.ratelimit", "ui.slack.render"])
 def test_the_modules_doctests(module):
     """ui/ is outside pytest's doctest paths (its pages run on import), so its doctests run here."""
     import doctest

@@ -416,7 +416,7 @@ def slack(
     host: Annotated[str, typer.Option(help="Address to listen on (HTTP mode); Slack must reach it.")] = "0.0.0.0",
 ) -> None:
     """The Slack bot: Socket Mode with SLACK_APP_TOKEN, else HTTP on --port with signature checks."""
-    from ui.slack.app import serve_slack
+    from ui.slack.serve import serve_slack
 
     serve_slack(_settings(), port=port, host=host, echo=typer.echo)
 
