@@ -153,7 +153,7 @@ def test_demo_data_then_ingest_loads_every_row_once(tmp_path):
     report = json.loads(loaded.stdout)
     import pyarrow.parquet as pq
 
-    written = {table: sum(pq.ParquetFile(f).metadata.num_rows for f in (out / table).glob("*.parquet")) for table in ("billing", "llm_requests", "gpu_usage", "model_prices", "budgets")}
+    written = {table: sum(pq.ParquetFile(f).metadata.num_rows for f in (out / table).glob("*.parquet")) for table in ("billing", "llm_requests", "gpu_usage", "model_prices", "budgets", "vendor_usage")}
     by_table = {}
     for result in report["results"]:
         by_table[result["table"]] = by_table.get(result["table"], 0) + result["rows_loaded"]

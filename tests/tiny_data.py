@@ -156,6 +156,22 @@ def price_rows() -> list[dict]:
     return [dict(zip(keys, row)) for row in PRICES]
 
 
+def vendor_rows() -> list[dict]:
+    """Two days of one provider's usage report and one cost line, as the report importers write them."""
+    rows = []
+    for day in (1, 2):
+        start, end = datetime(2026, 10, day), datetime(2026, 10, day + 1)
+        rows.append({"period_start": start, "period_end": end, "provider": "openai", "source": "openai-usage",
+                     "row_key": f"usage-{day}", "model": "gpt-4o", "project": "proj_a", "api_key_id": None,
+                     "line_item": None, "input_tokens": 10_000 * day, "cached_input_tokens": 1_000, "cache_write_input_tokens": None,
+                     "output_tokens": 2_000, "requests": 10, "cost_usd": None})
+        rows.append({"period_start": start, "period_end": end, "provider": "openai", "source": "openai-costs",
+                     "row_key": f"cost-{day}", "model": None, "project": "proj_a", "api_key_id": None,
+                     "line_item": "gpt-4o, input", "input_tokens": None, "cached_input_tokens": None, "cache_write_input_tokens": None,
+                     "output_tokens": None, "requests": None, "cost_usd": 0.5 * day})
+    return rows
+
+
 def write_table(rows: list[dict], path: Path, schema: pa.Schema | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist(rows, schema=schema)
@@ -182,6 +198,7 @@ def team_only(team: str) -> dict[str, list[dict]]:
         "gpu_usage": [r for r in gpu_rows() if r["team"] == team],
         "llm_requests": [r for r in llm_rows() if r["team"] == team],
         "billing": [r for r in billing_rows() if tagged(r)],
+        "vendor_usage": [],  # the providers' reports belong to no team
     }
 
 
@@ -193,9 +210,10 @@ def write_tiny_dataset(out: Path, tables: dict[str, list[dict]] | None = None) -
         "gpu_usage": gpu_rows(),
         "llm_requests": llm_rows(),
         "billing": billing_rows(),
+        "vendor_usage": vendor_rows(),
     }
-    for name in ("model_prices", "budgets", "gpu_usage", "llm_requests"):
-        if tables[name]:
+    for name in ("model_prices", "budgets", "gpu_usage", "llm_requests", "vendor_usage"):
+        if tables.get(name):
             write_table(tables[name], out / name / f"{name}.parquet")
     billing = tables["billing"]
     if not billing:

@@ -1,4 +1,4 @@
-"""The five warehouse tables of DATA-CONTRACT.md, declared once.
+"""The six warehouse tables of DATA-CONTRACT.md, declared once.
 
 Every importer, the catalog, the demo generator and the guard read these
 declarations; nothing else spells out a table's columns.
@@ -145,7 +145,9 @@ LLM_REQUESTS = TableContract(
         status VARCHAR -- ok, error, timeout, rate_limited
         attempt INTEGER -- 1 for the first try, 2+ for retries
         prompt_hash VARCHAR
-        cost_usd DOUBLE -- as logged; NULL is priced from model_prices at ingest
+        cost_usd DOUBLE -- as logged; NULL is priced from model_prices (else the price catalog) at ingest
+        cache_write_input_tokens BIGINT -- input tokens written to the provider's prompt cache
+        reasoning_output_tokens BIGINT -- the part of output_tokens spent on reasoning
         """,
     ),
 )
@@ -172,6 +174,7 @@ GPU_USAGE = TableContract(
         deployment VARCHAR -- NULL when unallocated
         team VARCHAR
         gpu_mem_util_pct DOUBLE
+        model VARCHAR -- the model the deployment serves
         """,
     ),
 )
@@ -196,6 +199,8 @@ MODEL_PRICES = TableContract(
         cached_input_usd_per_mtok DOUBLE -- NULL: same as input
         tier VARCHAR -- small, medium, large
         valid_to TIMESTAMP -- NULL: still valid
+        cache_write_usd_per_mtok DOUBLE -- NULL: same as input
+        batch_discount_pct DOUBLE -- the provider's batch API discount, 0-100
         """,
     ),
 )
@@ -222,8 +227,40 @@ BUDGETS = TableContract(
     ),
 )
 
+VENDOR_USAGE = TableContract(
+    name="vendor_usage",
+    description="The providers' own usage and cost reports: one row per provider, period, model, project and line item.",
+    time_column="period_start",
+    key="row_key",
+    columns=_columns(
+        True,
+        """
+        period_start TIMESTAMP -- the report's bucket
+        period_end TIMESTAMP
+        provider VARCHAR -- openai, anthropic, ...
+        source VARCHAR -- the importer's format name
+        row_key VARCHAR -- stable hash of the report row's key; the de-duplication key
+        """,
+    )
+    + _columns(
+        False,
+        """
+        model VARCHAR -- NULL when the report does not split by model
+        project VARCHAR -- project id / workspace id
+        api_key_id VARCHAR
+        line_item VARCHAR -- the cost report's line item / cost type; NULL on usage rows
+        input_tokens BIGINT -- includes cached and cache-write input tokens
+        cached_input_tokens BIGINT
+        cache_write_input_tokens BIGINT
+        output_tokens BIGINT
+        requests BIGINT
+        cost_usd DOUBLE -- NULL for usage-only rows
+        """,
+    ),
+)
+
 TABLES: dict[str, TableContract] = {
-    table.name: table for table in (BILLING, LLM_REQUESTS, GPU_USAGE, MODEL_PRICES, BUDGETS)
+    table.name: table for table in (BILLING, LLM_REQUESTS, GPU_USAGE, MODEL_PRICES, BUDGETS, VENDOR_USAGE)
 }
 
 # Not loaded by `finops ingest`: the assistant writes it, one row per language-model call it makes.

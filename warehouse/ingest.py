@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -23,14 +23,19 @@ import sqlglot.expressions as exp
 
 from warehouse.contract import TABLES, TableContract
 from warehouse.errors import IngestError
+from warehouse.formats import Field, detect_format, prepare_source
+from warehouse.formats.registry import FORMATS as SOURCE_FORMATS
+from warehouse.formats.registry import VIEW as FORMAT_VIEW
+from warehouse.formats.registry import Prepared
+from warehouse.formats.registry import discard as discard_source
 from warehouse.lake import Lake, Manifest, create_views, view_sql
 from warehouse.normalize import TypedSelect, diagnose_types, type_error, typed_select
-from warehouse.pricing import priced_query
+from warehouse.pricing import choose_prices, fill_providers, priced_query, register_prices
 from warehouse.settings import Settings
 from warehouse.sources import SourceFile, choose_table, discover, reader
 
 # Prices before the requests they price; the rest in contract order.
-LOAD_ORDER = ("model_prices", "budgets", "gpu_usage", "billing", "llm_requests")
+LOAD_ORDER = ("model_prices", "budgets", "gpu_usage", "billing", "llm_requests", "vendor_usage")
 
 ProgressCallback = Callable[[str, float], None]
 
@@ -46,6 +51,9 @@ class FileResult:
     rows_duplicate: int = 0
     rows_priced: int = 0
     rows_unpriced: int = 0
+    source_format: str | None = None  # litellm, otel, ... when the file was one
+    # Models priced from the price catalog: ("anthropic/claude-3-haiku-20240307", "genai-prices 0.2.3: anthropic/claude-3-haiku", rows)
+    priced_from_catalog: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,11 @@ class IngestReport:
     @property
     def rows_loaded(self) -> int:
         return sum(r.rows_loaded for r in self.results)
+
+    @property
+    def priced_from_catalog(self) -> tuple[tuple[str, str, int], ...]:
+        """(provider/model, catalog price used, requests) over every file."""
+        return tuple(item for r in self.results for item in r.priced_from_catalog)
 
 
 class IngestProgress:
@@ -77,9 +90,17 @@ def ingest(
     *,
     table: str | None = None,
     fmt: str = "auto",
+    mapping: dict[str, Field] | None = None,
     progress: IngestProgress | None = None,
 ) -> IngestReport:
-    """Load files or folders into the warehouse; a refused file never stops the others."""
+    """Load files or folders into the warehouse; a refused file never stops the others.
+
+    `fmt` is a file format (auto, parquet, csv, json, focus) or a source format
+    (litellm, langfuse, otel, helicone, openai-usage, openai-costs, anthropic-usage,
+    anthropic-costs; `auto` recognizes them from the content). `mapping`
+    (`warehouse.formats.parse_mapping` of `--map` entries) says where a per-request
+    source's team, feature, environment and user come from.
+    """
     progress = progress or IngestProgress()
     if table is not None and table not in TABLES:
         raise IngestError(f"Unknown table {table!r}; tables are {', '.join(TABLES)}.")
@@ -98,7 +119,7 @@ def ingest(
                 if isinstance(placement, IngestError):
                     result = FileResult(str(source.path), None, "refused", placement.user_message)
                 else:
-                    result = _load_one(con, lake, source, placement, fmt, progress)
+                    result = _load_one(con, lake, source, placement, fmt, progress, mapping)
                 results.append(result)
                 progress.file_done(result)
         finally:
@@ -142,6 +163,15 @@ def _ingest_connection(settings: Settings, lake: Lake) -> duckdb.DuckDBPyConnect
 def _place(con, source: SourceFile, table: str | None, fmt: str):
     """(source, TableContract) or (source, IngestError) when the file cannot be read or placed."""
     try:
+        if source.kind is None and fmt == "auto" and table is None:
+            detected = detect_format(source.path, source.format)
+            if detected is not None:
+                source = SourceFile(source.path, source.format, source.table_hint, detected)
+        if source.kind is not None:
+            target = SOURCE_FORMATS[source.kind].table
+            if table is not None and table != target:
+                raise IngestError(f"--format {source.kind} loads into {target}, not {table}.", path=str(source.path))
+            return source, TABLES[target]
         columns = _describe(con, source)
         return source, choose_table(source, [name for name, _ in columns], table, fmt)
     except IngestError as error:
@@ -160,19 +190,28 @@ def _describe(con, source: SourceFile) -> list[tuple[str, str]]:
         ) from None
 
 
-def _load_one(con, lake: Lake, source: SourceFile, table: TableContract, fmt: str, progress: IngestProgress) -> FileResult:
+def _load_one(con, lake: Lake, source: SourceFile, table: TableContract, fmt: str, progress: IngestProgress,
+              mapping: dict[str, Field] | None = None) -> FileResult:
     path = str(source.path)
     try:
         digest, size = _sha256(source.path)
         previous = _previous_load(lake, digest, table.name)
         if previous is not None:
-            return FileResult(path, table.name, "skipped", f"already loaded on {previous:%Y-%m-%d %H:%M} UTC")
-        relation = reader(source)
-        typed = typed_select(table, relation, _describe(con, source), path)
+            return FileResult(path, table.name, "skipped", f"already loaded on {previous:%Y-%m-%d %H:%M} UTC", source_format=source.kind)
+        prepared = None
+        relation: exp.Expr
+        if source.kind is not None:
+            prepared = prepare_source(con, source.path, source.kind, source.format, mapping, scratch=lake.staging / "formats")
+            relation = exp.to_identifier(FORMAT_VIEW)
+            described = [(row[0], row[1]) for row in con.execute(f"DESCRIBE {FORMAT_VIEW}").fetchall()]
+        else:
+            relation = reader(source)
+            described = _describe(con, source)
+        typed = typed_select(table, relation, described, path)
         con.execute(exp.Create(this=exp.to_table("_src"), kind="VIEW", replace=True, expression=typed.query, properties=exp.Properties(expressions=[exp.TemporaryProperty()])).sql("duckdb"))
-        stats = _stats(con, table, typed, relation, path, progress)
+        stats = _stats(con, table, typed, relation, path, progress, prepared)
         body, counts = _body(con, table, stats)
-        load_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:8]}"
+        load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:8]}"
         written = _write(con, lake, table, body, load_id, progress)
         moved = _move_into_lake(lake, table, written, load_id)
         try:
@@ -192,11 +231,14 @@ def _load_one(con, lake: Lake, source: SourceFile, table: TableContract, fmt: st
             rows_duplicate=counts["duplicate"],
             rows_priced=counts["priced"],
             rows_unpriced=counts["unpriced"],
+            source_format=source.kind,
+            priced_from_catalog=tuple(counts.get("catalog", ())),
         )
     except IngestError as error:
-        return FileResult(path, table.name, "refused", error.user_message)
+        return FileResult(path, table.name, "refused", error.user_message, source_format=source.kind)
     finally:
         con.execute("DROP VIEW IF EXISTS _src")
+        discard_source(con)
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -217,14 +259,16 @@ def _previous_load(lake: Lake, digest: str, table: str) -> datetime | None:
     return rows[0][0]
 
 
-def _stats(con, table: TableContract, typed: TypedSelect, relation, path: str, progress) -> dict:
+def _stats(con, table: TableContract, typed: TypedSelect, relation, path: str, progress, prepared: Prepared | None = None) -> dict:
     """One pass over the typed file: counts, and the type check (DuckDB refuses a bad value here)."""
     aggregates = [exp.alias_(exp.Count(this=exp.Star()), "rows")]
     required_values = [c for c in (table.key, table.time_column) if c]
+    required_values += [c for c in (prepared.required if prepared else ()) if c not in required_values]
     for name in required_values:
         aggregates.append(exp.alias_(exp.func("count_if", exp.Is(this=exp.column(name, quoted=True), expression=exp.null())), f"null_{name}"))
     if table.name == "llm_requests":
         aggregates.append(exp.alias_(exp.func("count_if", exp.Is(this=exp.column("cost_usd"), expression=exp.null())), "null_cost"))
+        aggregates.append(exp.alias_(exp.func("count_if", exp.Is(this=exp.column("provider"), expression=exp.null())), "null_provider"))
     if table.key:
         distinct = exp.Count(this=exp.Distinct(expressions=[exp.column(table.key, quoted=True)]))
         aggregates.append(exp.alias_(exp.Sub(this=exp.Count(this=exp.Star()), expression=distinct), "dup_in_file"))
@@ -237,10 +281,14 @@ def _stats(con, table: TableContract, typed: TypedSelect, relation, path: str, p
         row = con.execute(diagnose_types(typed, relation).sql("duckdb")).fetchall()[0]
         raise type_error(table, typed, row, path) from None
     except duckdb.Error as error:
+        if prepared is not None and prepared.read_error is not None:
+            raise prepared.read_error(error) from None
         raise IngestError(f"Cannot read {path}: {_first_line(error)}.", path=path) from None
     names = [a.alias for a in aggregates]
     stats = dict(zip(names, cursor_result[0]))
     for name in required_values:
+        if stats[f"null_{name}"] and prepared is not None and prepared.diagnose is not None:
+            raise prepared.diagnose(name)
         if stats[f"null_{name}"]:
             raise IngestError(
                 f"{path}: {stats[f'null_{name}']} row(s) have no {name}, which table {table.name} needs on every row. "
@@ -267,8 +315,21 @@ def _body(con, table: TableContract, stats: dict) -> tuple[exp.Select, dict]:
             exp.Not(this=exp.column(table.key, quoted=True).isin(query=existing))
         )
     counts = {"loaded": 0, "duplicate": 0, "priced": 0, "unpriced": 0, "unpriced_models": []}
-    if table.name == "llm_requests" and stats["null_cost"]:
-        body = priced_query(body)
+    if table.name == "llm_requests" and (stats["null_cost"] or stats["null_provider"]):
+        seen = con.execute(
+            exp.select("provider", "model", exp.func("count_if", exp.Is(this=exp.column("cost_usd"), expression=exp.null())))
+            .from_(body.subquery("b")).group_by("provider", "model").sql("duckdb")
+        ).fetchall()
+        choices = choose_prices(con, [(p, m) for p, m, _ in seen])
+        if stats["null_provider"]:
+            body = fill_providers(con, body, choices)
+        if stats["null_cost"]:
+            register_prices(con, choices)
+            body = priced_query(body)
+            counts["catalog"] = [
+                (f"{choices[(p, m)].provider or '?'}/{m}", choices[(p, m)].source, n)
+                for p, m, n in seen if n and choices[(p, m)].origin == "catalog"
+            ]
         unpriced = con.execute(
             exp.select("provider", "model", exp.Count(this=exp.Star()))
             .from_(body.subquery("p"))
@@ -335,7 +396,7 @@ def _commit(lake: Lake, table: TableContract, source: SourceFile, fmt: str, dige
             [
                 load_id, table.name, str(source.path.absolute()), digest, size, source.format,
                 stats["rows"], rows_loaded, counts["duplicate"], counts["priced"], counts["unpriced"],
-                datetime.now(timezone.utc).replace(tzinfo=None),
+                datetime.now(UTC).replace(tzinfo=None),
             ],
         )
         for path in moved:
@@ -366,7 +427,7 @@ def _unpriced_note(counts: dict) -> str:
     if not counts["unpriced"]:
         return ""
     return (
-        f"{counts['unpriced']} request(s) have no cost and no price in model_prices "
+        f"{counts['unpriced']} request(s) have no cost and no price in model_prices or the price catalog "
         f"({', '.join(counts['unpriced_models'])}); load their prices and they stay unpriced until reloaded."
     )
 

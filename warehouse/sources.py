@@ -14,8 +14,10 @@ import sqlglot.expressions as exp
 
 from warehouse.contract import TABLES, TableContract
 from warehouse.errors import IngestError
+from warehouse.formats import FORMATS as SOURCE_FORMATS
 
-FORMATS = ("auto", "parquet", "csv", "json", "focus")
+FILE_FORMATS = ("auto", "parquet", "csv", "json", "focus")
+FORMATS = FILE_FORMATS + tuple(SOURCE_FORMATS)
 
 _SUFFIX_FORMATS = {
     ".parquet": "parquet",
@@ -57,8 +59,9 @@ def column_key(name: str) -> str:
 @dataclass(frozen=True)
 class SourceFile:
     path: Path
-    format: str
+    format: str  # how DuckDB reads it: parquet, csv or json
     table_hint: str | None
+    kind: str | None = None  # the source format (litellm, otel, ...) when it is one
 
 
 def discover(paths: list[Path], fmt: str = "auto") -> list[SourceFile]:
@@ -78,9 +81,9 @@ def discover(paths: list[Path], fmt: str = "auto") -> list[SourceFile]:
             )
             if not files:
                 raise IngestError(f"No Parquet, CSV or JSON-lines files in folder {path}.", path=str(path))
-            found.extend(SourceFile(p, _format_of(p, fmt), _table_hint(p)) for p in files)
+            found.extend(SourceFile(p, _format_of(p, fmt), _table_hint(p), _kind(fmt)) for p in files)
         elif path.is_file():
-            found.append(SourceFile(path, _format_of(path, fmt), _table_hint(path)))
+            found.append(SourceFile(path, _format_of(path, fmt), _table_hint(path), _kind(fmt)))
         else:
             raise IngestError(f"{path} does not exist.", path=str(path))
     return found
@@ -93,7 +96,13 @@ def _base_suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
+def _kind(fmt: str) -> str | None:
+    return fmt if fmt in SOURCE_FORMATS else None
+
+
 def _format_of(path: Path, fmt: str) -> str:
+    if fmt in SOURCE_FORMATS:  # exports and saved API pages without a telling suffix are JSON
+        return {"parquet": "parquet", "csv": "csv"}.get(_SUFFIX_FORMATS.get(_base_suffix(path), ""), "json")
     if fmt == "focus":
         fmt = "auto"
     if fmt != "auto":
@@ -115,7 +124,7 @@ def _table_hint(path: Path) -> str | None:
     return stem if stem in TABLES else None
 
 
-def reader(source: SourceFile) -> exp.Expression:
+def reader(source: SourceFile) -> exp.Expr:
     """The DuckDB table function that reads the file; CSV is read as text and typed later."""
     path = exp.Literal.string(str(source.path))
     if source.format == "parquet":

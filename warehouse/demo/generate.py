@@ -26,12 +26,12 @@ from warehouse.demo.incidents import (
     write_incidents,
 )
 from warehouse.demo.ledger import Ledger, sum_stats
-from warehouse.demo.llm_requests import DICTIONARY_COLUMNS
+from warehouse.demo.llm_requests import DICTIONARY_COLUMNS, chunk_count, generate_chunk, user_ids
 from warehouse.demo.llm_requests import WRITE_SCHEMA as LLM_WRITE_SCHEMA
-from warehouse.demo.llm_requests import chunk_count, generate_chunk, user_ids
 from warehouse.demo.prices import model_prices_table
 from warehouse.demo.schema import TABLES, arrow_schema
 from warehouse.demo.traffic import DayPlan, plan_days
+from warehouse.demo.vendor import vendor_usage_day
 from warehouse.demo.writer import BackgroundWriter, PartWriter, check_out_dir, staged_output
 
 Progress = Callable[[str, int, int], None]
@@ -120,6 +120,7 @@ def _open_writers(staging: Path) -> dict[str, PartWriter | BackgroundWriter]:
         "gpu_usage": PartWriter(staging / "gpu_usage", arrow_schema(TABLES["gpu_usage"]), row_group_rows=131_072),
         "model_prices": PartWriter(staging / "model_prices", arrow_schema(TABLES["model_prices"])),
         "budgets": PartWriter(staging / "budgets", arrow_schema(TABLES["budgets"])),
+        "vendor_usage": PartWriter(staging / "vendor_usage", arrow_schema(TABLES["vendor_usage"])),
     }
 
 
@@ -147,6 +148,7 @@ def _write_days(plans: tuple[DayPlan, ...], schedule: IncidentSchedule, seed: in
         billing_day = generate_billing_day(plan.day, schedule, seed, cost, tokens, requests, gpu_day.node_cost)
         writers["billing"].write(billing_day.table)
         ledger.add_billing(plan.day, billing_day.service_cost, billing_day.impacts)
+        writers["vendor_usage"].write(vendor_usage_day(plan.day, cost, requests))
         report("gpu_usage", plan.index + 1, len(plans))
         report("billing", plan.index + 1, len(plans))
     report("llm_requests", expected_rows, expected_rows)

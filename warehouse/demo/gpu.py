@@ -55,10 +55,10 @@ def generate_gpu_day(day: date, index: int, schedule: IncidentSchedule, seed: in
     cycle = swing * np.cos(2 * np.pi * (_HOURS[None, :] - peak) / 24)
     baseline = mean + cycle - 9.0 * (weekend & serving) + rng.normal(0, 4.0, (nodes, 24))
     baseline = np.clip(baseline, 2.0, 99.0)
-    memory = np.array([node.mem_util for node in GPU_NODES])[:, None] + rng.normal(0, 1.5, (nodes, 24))
+    memory: np.ndarray = np.array([node.mem_util for node in GPU_NODES])[:, None] + rng.normal(0, 1.5, (nodes, 24))
 
     util = baseline.copy()
-    deployments = [node.deployment for node in GPU_NODES]
+    deployments: list[str | None] = [node.deployment for node in GPU_NODES]
     if day >= schedule.idle_gpu:
         util[_UNALLOCATED] = rng.uniform(0.2, 1.8, (int(_UNALLOCATED.sum()), 24))
         memory[_UNALLOCATED] = rng.uniform(0.3, 1.5, (int(_UNALLOCATED.sum()), 24))
@@ -83,6 +83,7 @@ def generate_gpu_day(day: date, index: int, schedule: IncidentSchedule, seed: in
         "deployment": pa.array([name for name in deployments for _ in _HOURS], type=pa.string()),
         "team": pa.array([node.team for node in GPU_NODES for _ in _HOURS]),
         "gpu_mem_util_pct": pa.array(memory.ravel(), type=pa.float64()),
+        "model": pa.nulls(len(GPU_NODES) * len(_HOURS), pa.string()),  # optional; the demo does not name it
     }
     team_cost: dict[str, float] = {}
     for node, node_cost in zip(GPU_NODES, cost.sum(axis=1)):

@@ -270,7 +270,9 @@ def generate_chunk(plan: DayPlan, chunk: int, chunks: int, seed: int,
         "prompt_hash": hex_strings(call_prompt[chain]),
         "cost_usd": pa.array(cost[order], type=pa.float64(), mask=null_cost[order]),
     }
-    return pa.Table.from_arrays([columns[name] for name in SCHEMA.names], schema=WRITE_SCHEMA), stats
+    # Optional contract columns the demo does not model are written as nulls.
+    arrays = [columns.get(name) or pa.nulls(total, WRITE_SCHEMA.field(name).type) for name in SCHEMA.names]
+    return pa.Table.from_arrays(arrays, schema=WRITE_SCHEMA), stats
 
 
 def _labels(dictionary: pa.StringArray, indices: np.ndarray) -> pa.DictionaryArray:
