@@ -126,16 +126,23 @@ def demo_data(
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to load.")],
     table: Annotated[str | None, typer.Option(help="Load into this table instead of detecting it.")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="auto, parquet, csv, json or focus.")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", help=(
+        "auto (from the content), parquet, csv, json, focus, litellm, langfuse, otel, helicone, "
+        "openai-usage, openai-costs, anthropic-usage or anthropic-costs."))] = "auto",
+    mapping: Annotated[list[str] | None, typer.Option("--map", help=(
+        "COLUMN=FIELD: where team, feature, environment or user come from (a source column, "
+        "a dotted path into a JSON column, or key: in a list of tags). Repeatable."))] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Load Parquet, CSV or FOCUS files into the warehouse."""
+    """Load files into the warehouse: FOCUS billing, contract tables, LLM gateway and observability logs, provider reports."""
     from ui.progress import IngestBar
+    from warehouse.formats import parse_mapping
     from warehouse.ingest import ingest as run_ingest
 
     settings = _settings()
+    fields = parse_mapping(mapping)
     with IngestBar(enabled=not json_out) as bar:
-        report = run_ingest(paths, settings, table=table, fmt=fmt, progress=bar)
+        report = run_ingest(paths, settings, table=table, fmt=fmt, mapping=fields, progress=bar)
     if json_out:
         typer.echo(json.dumps({"results": [r.__dict__ for r in report.results], "rows_loaded": report.rows_loaded}, indent=2))
     else:
@@ -150,14 +157,52 @@ def _describe_result(result) -> str:
         line = f"loaded   {result.path} -> {result.table}: {result.rows_loaded:,} rows"
         if result.rows_duplicate:
             line += f", {result.rows_duplicate:,} duplicate(s) skipped"
-        if result.rows_priced:
-            line += f", {result.rows_priced:,} priced from model_prices"
+        catalog = sum(rows for _, _, rows in result.priced_from_catalog)
+        if result.rows_priced - catalog > 0:
+            line += f", {result.rows_priced - catalog:,} priced from model_prices"
+        for model, price, rows in result.priced_from_catalog:
+            line += f", {rows:,} {model} priced from {price}"
         if result.message:
             line += f". {result.message}"
         return line
     if result.status == "skipped":
         return f"skipped  {result.path}: {result.message}"
     return f"refused  {result.message}"
+
+
+@app.command()
+@_guarded
+def prices(json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """The price each model of llm_requests gets and where it comes from (model_prices, else the catalog)."""
+    from warehouse.pricing import price_list
+
+    listed = price_list(_settings())
+    if json_out:
+        typer.echo(json.dumps([item.to_json() for item in listed], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    view = Table("provider", "model", "requests", "unpriced", "input $/1M", "cached $/1M", "output $/1M", "price from")
+    for item in listed:
+        view.add_row(item.provider or "", item.model or "", f"{item.requests:,}", f"{item.unpriced:,}",
+                     *("" if v is None else f"{v:,.4g}" for v in (item.input_usd_per_mtok, item.cached_input_usd_per_mtok,
+                                                                   item.output_usd_per_mtok)),
+                     item.source)
+    Console().print(view)
+
+
+@app.command()
+def mcp(
+    http: Annotated[bool, typer.Option("--http", help="Serve the streamable HTTP transport instead of stdio.")] = False,
+    host: Annotated[str, typer.Option(help="With --http: the address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --http: the port (0 picks a free one and prints it).")] = 8765,
+    scope: Annotated[str | None, typer.Option(help="Only rows of this scope, e.g. team=cx (stdio, or HTTP without tokens).")] = None,
+) -> None:
+    """The Model Context Protocol server: the assistant inside Claude, Cursor or VS Code (docs/MCP.md)."""
+    from ui.mcp.command import mcp_command
+
+    mcp_command(http=http, host=host, port=port, scope=scope)
 
 
 @app.command()
