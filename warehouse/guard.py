@@ -79,9 +79,10 @@ def validate_sql(
     _check_nodes(statement, tables)
     _check_columns(statement, schema)
     _check_star_lists(statement, schema)
-    statement = apply_scope(statement, scope, tables)
-    statement = _cap_limit(statement, max_rows + 1)
-    return statement.sql(dialect="duckdb")
+    scoped = apply_scope(statement, scope, tables)
+    # Scoping replaces table references inside the query (in place), never the query itself.
+    assert isinstance(scoped, exp.Query)
+    return _cap_limit(scoped, max_rows + 1).sql(dialect="duckdb")
 
 
 def _single_query(sql: str) -> exp.Query:

@@ -61,7 +61,7 @@ def default_as_of(tables: tuple[TableInfo, ...]) -> date | None:
 def warehouse_info(executor: Executor) -> WarehouseInfo:
     tables = []
     for table in TABLES.values():
-        aggregates = [exp.Count(this=exp.Star())]
+        aggregates: list[exp.Expr] = [exp.Count(this=exp.Star())]
         if table.time_column:
             column = exp.column(table.time_column, quoted=True)
             aggregates += [exp.Min(this=column), exp.Max(this=column)]

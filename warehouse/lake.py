@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import sqlglot.expressions as exp
@@ -81,14 +82,14 @@ class Lake:
         except FileNotFoundError:
             return 0.0
 
-    def read_cache(self, name: str):
+    def read_cache(self, name: str) -> Any:  # the JSON value written
         """What `write_cache(name, ...)` stored for the data as it is now, or None (a load changes the version)."""
         try:
             return json.loads(self._cache_path(name).read_text())
         except (OSError, ValueError):
             return None
 
-    def write_cache(self, name: str, data) -> None:
+    def write_cache(self, name: str, data: object) -> None:
         """Keep JSON `data` for this data version, dropping what was kept for earlier versions."""
         path = self._cache_path(name)
         try:

@@ -41,7 +41,7 @@ def _not_null_string(expression: exp.Expr) -> exp.Expr:
 
 def cast_expression(column: Column, source: str, source_type: str) -> exp.Expr:
     """The strict cast of one source column to its contract type."""
-    value = _col(source)
+    value: exp.Expr = _col(source)
     is_text = source_type.upper() in _TEXT_TYPES
     if is_text:
         value = _not_null_string(value)

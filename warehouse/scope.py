@@ -11,6 +11,7 @@ Scope(dimension='team', value='cx')
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlglot
@@ -27,19 +28,23 @@ def _tag(key: str) -> exp.Expr:
     return exp.Bracket(this=_col("Tags"), expressions=[exp.Literal.string(key)])
 
 
-def _budget(dimension: str):
+# Builds a table's predicate from the scope's value (a string literal).
+_Predicate = Callable[[exp.Expr], exp.Expr]
+
+
+def _budget(dimension: str) -> _Predicate:
     return lambda value: exp.and_(
         exp.EQ(this=_col("scope"), expression=exp.Literal.string(dimension)),
         exp.EQ(this=_col("scope_value"), expression=value),
     )
 
 
-def _equals(column):
+def _equals(column: exp.Expr) -> _Predicate:
     return lambda value: exp.EQ(this=column, expression=value)
 
 
 # dimension -> table -> predicate builder; a table missing here has no rows in that scope.
-SCOPE_FILTERS = {
+SCOPE_FILTERS: dict[str, dict[str, _Predicate]] = {
     "team": {
         "llm_requests": _equals(_col("team")),
         "gpu_usage": _equals(_col("team")),

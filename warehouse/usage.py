@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from warehouse.contract import ASSISTANT_USAGE
 from warehouse.files import write_atomically
+
+if TYPE_CHECKING:
+    from warehouse.executor import Executor
 
 FOLDER = "usage"
 
@@ -76,10 +80,8 @@ def usage_version(home: Path) -> int:
         return 0
 
 
-def month_spend(executor, today) -> tuple[float, int]:
+def month_spend(executor: Executor, today: date) -> tuple[float, int]:
     """What the assistant's model calls cost in `today`'s calendar month (UTC): dollars and calls."""
-    from datetime import date
-
     import sqlglot.expressions as exp
 
     start = date(today.year, today.month, 1).isoformat()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sqlglot
@@ -52,7 +53,12 @@ from assistant.analysis.detection import (  # noqa: F401 - re-exported: `from as
 )
 from assistant.present.numbers import money
 from assistant.query.render import time_between
-from assistant.semantic import load_semantic_model
+from assistant.semantic import SemanticModel, load_semantic_model
+
+if TYPE_CHECKING:
+    from warehouse.executor import Executor
+    from warehouse.scope import Scope
+    from warehouse.settings import Settings
 
 MAX_COMBOS = 50_000
 
@@ -100,7 +106,7 @@ class _Cube:
     measures: dict[str, np.ndarray]  # measure -> combinations x days (NaN outside the table's data)
 
 
-def _measure_expressions(model) -> dict[str, exp.Expr]:
+def _measure_expressions(model: SemanticModel) -> dict[str, exp.Expr]:
     error_rate = model.metrics["error_rate"].expression
     errors = error_rate.this if isinstance(error_rate, exp.Div) else sqlglot.parse_one("COUNT_IF(status <> 'ok')")
     names = ("cost", "inference_cost", "requests", "gpu_cost", "idle_gpu_cost")
@@ -110,7 +116,7 @@ def _measure_expressions(model) -> dict[str, exp.Expr]:
 def cube_sql(source: _Source, start: date, end: date) -> str:
     """One row per dimension combination: its days and each measure's daily values, as lists."""
     model = load_semantic_model()
-    time = exp.column(model.time_column(source.table))
+    time = exp.column(model.timed_column(source.table))
     day = exp.cast(exp.func("date_trunc", exp.Literal.string("day"), time), "DATE")
     dims = []
     for i, name in enumerate(source.dimensions + source.extra):
@@ -127,7 +133,9 @@ def cube_sql(source: _Source, start: date, end: date) -> str:
 
     def listed(name: str) -> exp.Expr:
         out = _LIST.copy()
-        out.find(exp.Column).replace(exp.column(name))
+        column = out.find(exp.Column)
+        assert column is not None  # _LIST is parsed from a constant that holds a column
+        column.replace(exp.column(name))
         return exp.alias_(out, name)
 
     names = [f"d{i}" for i in range(len(dims))]
@@ -140,7 +148,7 @@ def cube_sql(source: _Source, start: date, end: date) -> str:
     )
 
 
-def _read_cube(executor, source: _Source, start: date, end: date, scope) -> _Cube | None:
+def _read_cube(executor: Executor, source: _Source, start: date, end: date, scope: Scope | None) -> _Cube | None:
     rows = executor.run_sql(cube_sql(source, start, end), scope=scope, max_rows=MAX_COMBOS).rows  # the largest combinations first, should the result be cut
     if not rows:
         return None
@@ -195,7 +203,7 @@ class _Rollup:
         return cls(cube, names, codes, series, combos, {m: masks @ v + unknown for m, v in combos.items()}, unknown)
 
 
-def _unit_cost(cost, requests, a: int, b: int) -> np.ndarray | float:
+def _unit_cost(cost: np.ndarray, requests: np.ndarray, a: int, b: int) -> np.ndarray | float:
     """Dollars per request over the four weeks before day `a` and the days [a, b)."""
     lo = max(0, a - HISTORY_DAYS)
     spent, count = np.nansum(cost[..., lo:b], axis=-1), np.nansum(requests[..., lo:b], axis=-1)
@@ -203,16 +211,18 @@ def _unit_cost(cost, requests, a: int, b: int) -> np.ndarray | float:
         return np.where(count > 0, spent / np.where(count > 0, count, 1), 0.0)
 
 
-def _metric_anomalies(data: _Rollup, metric: str, settings, first_day: date, window_start: int) -> list[Anomaly]:
+def _metric_anomalies(data: _Rollup, metric: str, settings: Settings, first_day: date, window_start: int) -> list[Anomaly]:
     """The anomalies of one metric over a table's series, merged into incidents with root causes."""
     measure, per, priced_by = METRIC_MEASURES[metric]
     dollars = priced_by == measure
     min_abs, min_pct = (settings.anomaly_min_usd if dollars else 0.0), settings.anomaly_min_pct
-    scans, values = {}, {}
+    scans: dict[str, Scan] = {}
+    values: dict[str, np.ndarray] = {}
     for key, table in (("combo", data.combos), ("series", data.rolled)):
         weights = table[per] + data.unknown if per else None
         with np.errstate(all="ignore"):
-            values[key] = (table[measure] + data.unknown) / (np.where(weights > 0, weights, np.nan) if per else 1.0)
+            values[key] = (table[measure] + data.unknown) / (
+                np.where(weights > 0, weights, np.nan) if weights is not None else 1.0)
         scans[key] = scan(values[key], min_abs=min_abs, min_pct=min_pct,
                           z_min=Z_MIN if dollars else Z_MIN_UNPRICED, weights=weights)
     # Each combination's excess over its own expected value, per day, in the measure's unit.
@@ -235,8 +245,8 @@ def _metric_anomalies(data: _Rollup, metric: str, settings, first_day: date, win
                               actual=float(np.nansum(data.rolled[measure][r, a:b])) / count)
                 usd *= count
             found.append(_Found(_anomaly(metric, name, value, first_day, run, usd), mask, a, b))
-    unit = None if dollars else (data.combos[priced_by], data.combos["requests"])
-    return [_root_causes(group, data, excess, unit) for group in _incidents(found, excess, data.codes, data.names)]
+    priced = None if dollars else (data.combos[priced_by], data.combos["requests"])
+    return [_root_causes(group, data, excess, priced) for group in _incidents(found, excess, data.codes, data.names)]
 
 
 def _incidents(found: list[_Found], excess: np.ndarray, codes: list[np.ndarray], names: tuple) -> list[list[_Found]]:
@@ -285,7 +295,8 @@ def _home(cells: np.ndarray, mask: np.ndarray, code: np.ndarray) -> int:
     return best if total and by_value[best] / total >= 0.5 else -1
 
 
-def _root_causes(group: list[_Found], data: _Rollup, excess: np.ndarray, unit) -> Anomaly:
+def _root_causes(group: list[_Found], data: _Rollup, excess: np.ndarray,
+                 unit: tuple[np.ndarray, np.ndarray] | None) -> Anomaly:
     """The group's most specific anomaly near its largest, with the dimension values that explain it."""
     top = abs(group[0].anomaly.impact_usd)
     primary = min((f for f in group if abs(f.anomaly.impact_usd) >= 0.8 * top),
@@ -313,7 +324,8 @@ def _root_causes(group: list[_Found], data: _Rollup, excess: np.ndarray, unit) -
     return replace(primary.anomaly, root_causes=tuple(causes))
 
 
-def find_anomalies(executor, settings, *, as_of: date, days: int = 30, scope=None) -> list[Anomaly]:
+def find_anomalies(executor: Executor, settings: Settings, *, as_of: date, days: int = 30,
+                   scope: Scope | None = None) -> list[Anomaly]:
     """Anomalies that overlap [as_of - days, as_of), biggest dollar impact first."""
     start = as_of - timedelta(days=days + HISTORY_DAYS)
     found: list[Anomaly] = []

@@ -6,6 +6,8 @@ scope (`total`, or a team, feature, model or service) per calendar month.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlglot import exp
 
 from assistant.query.plan import QueryPlan
@@ -34,7 +36,7 @@ def render_budget_query(plan: QueryPlan, model: SemanticModel) -> exp.Select:
         if metric and name != metric:
             continue
         spec = model.metrics[name]
-        time_column = exp.column(model.time_column(spec.table))
+        time_column = exp.column(model.timed_column(spec.table))
         where = time_between(time_column, plan.window.start, plan.window.end)
         parts.append(
             exp.select(
@@ -56,12 +58,12 @@ def render_budget_query(plan: QueryPlan, model: SemanticModel) -> exp.Select:
                     spec.expression.copy(),
                 ).from_(spec.table).where(where.copy()).group_by(column.copy())
             )
-    spend = parts[0]
+    spend: exp.Query = parts[0]
     for part in parts[1:]:
         spend = exp.union(spend, part, distinct=False)
     b, s = "b", "s"
     used = exp.Div(this=exp.func("coalesce", exp.column("spend", s), exp.Literal.number(0)), expression=exp.column("amount_usd", b))
-    conditions = [exp.EQ(this=exp.column("period", b), expression=exp.Literal.string("month"))]
+    conditions: list[exp.Expr] = [exp.EQ(this=exp.column("period", b), expression=exp.Literal.string("month"))]
     if metric:
         conditions.append(exp.EQ(this=exp.column("metric", b), expression=exp.Literal.string(metric)))
     if scopes:
@@ -98,7 +100,7 @@ def render_budget_query(plan: QueryPlan, model: SemanticModel) -> exp.Select:
     return query
 
 
-def narrate_budgets(plan: QueryPlan, columns, rows, model: SemanticModel) -> str:
+def narrate_budgets(plan: QueryPlan, columns: Sequence[str], rows: Sequence[tuple], model: SemanticModel) -> str:
     from assistant.present.narrate import window_in_words
     from assistant.present.numbers import money
 
@@ -106,7 +108,7 @@ def narrate_budgets(plan: QueryPlan, columns, rows, model: SemanticModel) -> str
         return f"No budgets match {window_in_words(plan.window)}. Budgets live in the budgets table (`finops ingest`)."
     at = {name: i for i, name in enumerate(columns)}
     over = [r for r in rows if r[at["budget_used"]] is not None and r[at["budget_used"]] > 1]
-    def name(row):
+    def name(row: tuple) -> str:
         scope = row[at["scope"]]
         label = model.metrics[row[at["metric"]]].label
         return f"{label} (total)" if scope == "total" else f"{scope} {row[at['scope_value']]} {label}"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 WEEKS, MIN_WEEKS = 4, 3  # same-weekday history behind an expected value; judged from 3 weeks on
 HISTORY_DAYS = 7 * WEEKS
@@ -60,7 +61,8 @@ class Scan:
     flagged: np.ndarray
 
 
-def scan(x, *, min_abs: float, min_pct: float, z_min: float = Z_MIN, weights=None) -> Scan:
+def scan(x: ArrayLike, *, min_abs: float, min_pct: float, z_min: float = Z_MIN,
+         weights: np.ndarray | None = None) -> Scan:
     """Judge every day of every row of `x` (series x days; NaN = no data) against its weekly history.
 
     A day must be off by `z_min` robust z, `min_pct` percent and `min_abs`; the
@@ -130,7 +132,7 @@ def _median(a: np.ndarray) -> np.ndarray:
     return np.where(count > 0, (low + high) / 2, np.nan)
 
 
-def runs(flags, signs, gap: int = GAP_DAYS) -> list[tuple[int, int]]:
+def runs(flags: np.ndarray, signs: np.ndarray, gap: int = GAP_DAYS) -> list[tuple[int, int]]:
     """[start, end) of the stretches of flagged days of one sign, `gap` days or less apart joined.
 
     >>> runs(np.array([0, 1, 1, 0, 1, 1, 0, 0, 0, 1], bool), np.array([1, 1, 1, 1, 1, -1, 1, 1, 1, 1.0]))
@@ -146,7 +148,7 @@ def runs(flags, signs, gap: int = GAP_DAYS) -> list[tuple[int, int]]:
     return out
 
 
-def classify(actual, expected) -> str:
+def classify(actual: np.ndarray, expected: np.ndarray) -> str:
     """What a run of anomalous days looks like: spike, level_shift, creep, new or removed.
 
     >>> classify(np.array([0, 0, 90, 95.0]), np.zeros(4)), classify(np.array([150, 160.0]), np.array([100, 100.0]))
@@ -174,7 +176,7 @@ def classify(actual, expected) -> str:
     return "level_shift"
 
 
-def slow_creep(x, min_abs: float, min_pct: float) -> tuple[float, float, float] | None:
+def slow_creep(x: np.ndarray, min_abs: float, min_pct: float) -> tuple[float, float, float] | None:
     """(expected, actual, z) of the last 14 days against the same weekdays of the 28 before, if it crept up.
 
     >>> rising = 100 * 1.012 ** np.arange(42)
@@ -207,7 +209,8 @@ class _Run:
     score: float
 
 
-def series_runs(x, e, z, flags, min_abs: float, min_pct: float, creep: bool = True) -> list[_Run]:
+def series_runs(x: np.ndarray, e: np.ndarray, z: np.ndarray, flags: np.ndarray, min_abs: float, min_pct: float,
+                creep: bool = True) -> list[_Run]:
     """The anomalies of one scanned series, as day ranges with their kind and totals."""
     out = []
     for a, b in runs(flags, np.sign(np.nan_to_num(x - e))):
@@ -225,7 +228,7 @@ def series_runs(x, e, z, flags, min_abs: float, min_pct: float, creep: bool = Tr
     return out
 
 
-def detect(values, first_day: date, *, min_usd: float, min_pct: float, metric: str = "cost",
+def detect(values: ArrayLike, first_day: date, *, min_usd: float, min_pct: float, metric: str = "cost",
            dimension: str = "series", value: str | None = None) -> list[Anomaly]:
     """The anomalies of one daily dollar series whose first value is `first_day` (no root causes)."""
     x = np.asarray(values, dtype=float)[None, :]
@@ -234,7 +237,7 @@ def detect(values, first_day: date, *, min_usd: float, min_pct: float, metric: s
             for run in series_runs(x[0], s.expected[0], s.z[0], s.flagged[0], min_usd, min_pct)]
 
 
-def _anomaly(metric, dimension, value, first_day: date, run: _Run, usd_per_unit: float) -> Anomaly:
+def _anomaly(metric: str, dimension: str, value: str | None, first_day: date, run: _Run, usd_per_unit: float) -> Anomaly:
     impact = run.actual - run.expected
     pct = 100.0 * impact / run.expected if run.expected > 0 else 100.0
     return Anomaly(metric, dimension, value, first_day + timedelta(days=run.a), first_day + timedelta(days=run.b),

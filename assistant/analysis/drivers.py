@@ -44,9 +44,10 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 from sqlglot import exp
@@ -60,9 +61,15 @@ from assistant.present.narrate import window_in_words
 from assistant.present.numbers import money
 from assistant.query.render import dimension_filter, only_when, time_between
 from assistant.query.window import Window
-from assistant.semantic import load_semantic_model
+from assistant.semantic import SemanticModel, load_semantic_model
 from assistant.understand.timewords import previous_window
 from warehouse.errors import QueryError
+
+if TYPE_CHECKING:
+    from assistant.query.plan import Filter
+    from warehouse.executor import Executor
+    from warehouse.scope import Scope
+    from warehouse.settings import Settings
 
 FACTOR_WORDS = {
     "volume": "request volume", "model_mix": "model mix", "tokens_per_request": "prompt size",
@@ -133,6 +140,13 @@ class _Part:
     usd: float
 
 
+# A value's change in words: (dimension, value, factor, that value's parts) -> text.
+_Describe = Callable[[str, str, str, list[_Part]], str]
+# What each metric's method returns: the parts, the totals before and after, informational
+# factors (retries, errors) and its `_Describe`.
+_Breakdown = tuple[list[_Part], tuple[float, ...], tuple[FactorImpact, ...], _Describe]
+
+
 # ---------------------------------------------------------------- ratios and shares
 
 
@@ -148,7 +162,7 @@ def _spread(total: float, weights: list[float]) -> list[float]:
 # ---------------------------------------------------------------- SQL
 
 
-def _run(executor, query: exp.Select, settings, scope) -> list[dict]:
+def _run(executor: Executor, query: exp.Select, settings: Settings, scope: Scope | None) -> list[dict]:
     max_rows = max(settings.max_rows, executor.settings.max_rows)
     result = executor.run_sql(query.sql(dialect="duckdb"), scope=scope, max_rows=max_rows)
     if result.truncated:
@@ -192,8 +206,8 @@ def _cells_query(keys: dict[str, str], measures: dict[str, str], source: exp.Exp
     return exp.select(*columns).from_(source).group_by(*groups)
 
 
-def _where(table: str, window: Window, filters: tuple, model) -> exp.Expr:
-    before, after = _windows(window, model.time_column(table))
+def _where(table: str, window: Window, filters: tuple[Filter, ...], model: SemanticModel) -> exp.Expr:
+    before, after = _windows(window, model.timed_column(table))
     return exp.and_(exp.paren(exp.or_(before, after)), *[dimension_filter(f, table, model) for f in filters])
 
 
@@ -223,7 +237,8 @@ _REQUEST_MEASURES = {
 _CELL = {"team": "team", "feature": "feature", "provider": "provider", "model": "model"}
 
 
-def _inference_cells(executor, window, settings, scope, filters, model) -> list[dict]:
+def _inference_cells(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
+                     filters: tuple[Filter, ...], model: SemanticModel) -> list[dict]:
     requests = _select(_REQUESTS).where(_where("llm_requests", window, filters, model))
     priced = sqlglot.parse_one(_PRICED, read="duckdb")
     query = _cells_query(_CELL, _REQUEST_MEASURES, exp.to_table("priced"), window, "ts", extra={"tier": "MAX(tier)"})
@@ -300,7 +315,8 @@ def _unit_parts(cells: list[dict], requests: tuple[float, float]) -> list[_Part]
     return parts
 
 
-def _inference(executor, window, settings, scope, filters, model):
+def _inference(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
+               filters: tuple[Filter, ...], model: SemanticModel) -> _Breakdown:
     cells = _inference_cells(executor, window, settings, scope, filters, model)
     requests = tuple(sum(c[i]["requests"] for c in cells) for i in (0, 1))
     units = defaultdict(list)
@@ -313,7 +329,7 @@ def _inference(executor, window, settings, scope, filters, model):
              if (move := _model_move([c for c in cells if c["keys"]["feature"] == value]))}
     days = _switch_days(executor, window, settings, scope, filters, model, moves) if moves else {}
 
-    def describe(dimension: str, value: str, factor: str, _parts) -> str:
+    def describe(dimension: str, value: str, factor: str, _parts: list[_Part]) -> str:
         chosen = [c for c in cells if _name(c["keys"][dimension]) == value]
         summed = _sum_cells(chosen)
         a = summed[0], summed[1]
@@ -343,7 +359,8 @@ def _model_move(cells: list[dict]) -> tuple | None:
     return loss, gain, tiers.get(loss), tiers.get(gain), shares[gain]
 
 
-def _switch_days(executor, window, settings, scope, filters, model, moves: dict) -> dict:
+def _switch_days(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
+                 filters: tuple[Filter, ...], model: SemanticModel, moves: dict) -> dict:
     """The day each feature's traffic moved to its new model (it stayed there from then on)."""
     named = [f for f in moves if f is not None]
     if not named:
@@ -369,7 +386,7 @@ def _switch_days(executor, window, settings, scope, filters, model, moves: dict)
     return found
 
 
-def _inference_words(factor: str, a: tuple, share: list, move, day) -> str:
+def _inference_words(factor: str, a: tuple, share: list[float], move: tuple | None, day: date | None) -> str:
     r0, r1 = a[0]["requests"], a[1]["requests"]
     if factor == "new":
         return f"new: {_count(r1)} requests, {money(a[1]['cost'])}"
@@ -409,8 +426,10 @@ _GPU_MEASURES = {"cost": "SUM(COALESCE(cost_usd, 0))", "gpu_hours": "SUM(COALESC
                  "idle": "SUM(COALESCE(cost_usd * (1 - gpu_util_pct / 100), 0))"}
 
 
-def _plain_cells(executor, table, keys, measures, window, settings, scope, filters, model, labels=None) -> list[dict]:
-    query = _cells_query(keys, measures, exp.to_table(table), window, model.time_column(table), labels)
+def _plain_cells(executor: Executor, table: str, keys: dict[str, str], measures: dict[str, str], window: Window,
+                 settings: Settings, scope: Scope | None, filters: tuple[Filter, ...], model: SemanticModel,
+                 labels: dict[str, str] | None = None) -> list[dict]:
+    query = _cells_query(keys, measures, exp.to_table(table), window, model.timed_column(table), labels)
     rows = _run(executor, query.where(_where(table, window, filters, model)), settings, scope)
     return [{"keys": {k: row[k] for k in keys}, "labels": {k: row[k] for k in labels or {}}}
             | {i: {m: float(row[f"{m}_{i}"] or 0) for m in measures} for i in (0, 1)} for row in rows]
@@ -432,7 +451,8 @@ def _billing_parts(cell: dict) -> list[_Part]:
             _Part(cell["keys"], "price", (p1 - p0) * (q0 + q1) / 2)]
 
 
-def _billing(executor, window, settings, scope, filters, model):
+def _billing(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
+             filters: tuple[Filter, ...], model: SemanticModel) -> _Breakdown:
     labels = {"meter": "MAX(SkuMeter)"} if "SkuMeter" in executor.schema().get("billing", {}) else {}
     cells = _plain_cells(executor, "billing", _BILLING_CELL, _BILLING_MEASURES, window, settings, scope, filters, model, labels)
     parts = [p for c in cells for p in _billing_parts(c)]
@@ -453,7 +473,8 @@ def _billing(executor, window, settings, scope, filters, model):
     return parts, totals, (), describe
 
 
-def _gpu(executor, window, settings, scope, filters, model):
+def _gpu(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
+         filters: tuple[Filter, ...], model: SemanticModel) -> _Breakdown:
     cells = _plain_cells(executor, "gpu_usage", _GPU_CELL, _GPU_MEASURES, window, settings, scope, filters, model)
     parts = []
     for c in cells:
@@ -483,13 +504,14 @@ def _gpu(executor, window, settings, scope, filters, model):
 _METHODS = {"inference_cost": _inference, "cost": _billing, "gpu_cost": _gpu}
 
 
-def decompose(executor, metric: str, window: Window, *, settings, scope=None, filters: tuple = ()) -> DriverReport:
+def decompose(executor: Executor, metric: str, window: Window, *, settings: Settings, scope: Scope | None = None,
+              filters: tuple[Filter, ...] = ()) -> DriverReport:
     """Why `metric` changed from window.compare_start..compare_end to window.start..end, split exactly."""
     if metric not in _METHODS:
         raise QueryError(f"Changes can be explained for {', '.join(_METHODS)}; not for {metric}.")
     if window.compare_start is None or window.compare_end is None:
-        before = previous_window(window)
-        window = Window(window.label, window.start, window.end, before.start, before.end)
+        previous = previous_window(window)
+        window = Window(window.label, window.start, window.end, previous.start, previous.end)
     model = load_semantic_model()
     parts, (before, after), info, describe = _METHODS[metric](executor, window, settings, scope, tuple(filters), model)
     by_factor: defaultdict[str, float] = defaultdict(float)

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import calendar
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
@@ -34,6 +36,11 @@ from assistant.present.numbers import money
 from assistant.query.plan import Filter
 from assistant.query.render import time_between
 from assistant.semantic import load_semantic_model
+
+if TYPE_CHECKING:
+    from warehouse.executor import Executor
+    from warehouse.scope import Scope
+    from warehouse.settings import Settings
 
 # Additive spend metrics: a month's total is the sum of its days.
 FORECAST_METRICS = ("cost", "billed_cost", "list_cost", "inference_cost", "retry_cost", "gpu_cost", "idle_gpu_cost")
@@ -152,10 +159,10 @@ def month_of(as_of: date) -> tuple[date, int, int]:
     return start, (as_of - start).days, calendar.monthrange(start.year, start.month)[1]
 
 
-def _daily_query(metric: str, start: date, end: date, filters) -> exp.Select:
+def _daily_query(metric: str, start: date, end: date, filters: Iterable[Filter]) -> exp.Select:
     model = load_semantic_model()
     spec = model.metrics[metric]
-    time = exp.column(model.time_column(spec.table))
+    time = exp.column(model.timed_column(spec.table))
     day = exp.func("date_trunc", exp.Literal.string("day"), time)
     conditions = [time_between(time, start, end)]
     for f in filters:
@@ -173,7 +180,8 @@ def _daily_query(metric: str, start: date, end: date, filters) -> exp.Select:
     )
 
 
-def daily_values(executor, settings, metric: str, *, as_of: date, scope=None, filters=()) -> list[float]:
+def daily_values(executor: Executor, settings: Settings, metric: str, *, as_of: date, scope: Scope | None = None,
+                 filters: Iterable[Filter] = ()) -> list[float]:
     """The metric per day from the first of the month to as_of (exclusive), 0 for days with no rows."""
     if metric not in FORECAST_METRICS:
         raise ValueError(f"{metric} is not an additive spend metric; forecast one of {', '.join(FORECAST_METRICS)}")
@@ -184,8 +192,8 @@ def daily_values(executor, settings, metric: str, *, as_of: date, scope=None, fi
     return [float(by_day.get(start + timedelta(days=i), 0.0)) for i in range(elapsed)]
 
 
-def forecast_month(executor, settings, metric: str, *, as_of: date, scope=None, filters=(),
-                   method: str = "weekday") -> Forecast:
+def forecast_month(executor: Executor, settings: Settings, metric: str, *, as_of: date, scope: Scope | None = None,
+                   filters: Iterable[Filter] = (), method: str = "weekday") -> Forecast:
     """Month-end projection of `metric` (cost, inference_cost, gpu_cost, ...) from the days so far."""
     values = daily_values(executor, settings, metric, as_of=as_of, scope=scope, filters=filters)
     start, elapsed, days_in_month = month_of(as_of)
@@ -210,12 +218,14 @@ def runs_out_on(values: list[float], remaining: tuple[float, ...], month_start: 
 _BUDGETS = "SELECT metric, scope, scope_value, amount_usd FROM budgets WHERE period = 'month' ORDER BY metric, scope, scope_value"
 
 
-def budget_outlook(executor, settings, *, as_of: date, scope=None, method: str = "weekday") -> list[BudgetOutlook]:
+def budget_outlook(executor: Executor, settings: Settings, *, as_of: date, scope: Scope | None = None,
+                   method: str = "weekday") -> list[BudgetOutlook]:
     """Every monthly budget: spent so far, projected total and interval, run-out date; highest % first."""
     rows = executor.run_sql(_BUDGETS, scope=scope, max_rows=settings.max_rows).rows
     model = load_semantic_model()
     start, _, days_in_month = month_of(as_of)
     outlooks = []
+    filters: tuple[Filter, ...]
     for metric, budget_scope, value, amount in rows:
         if metric not in BUDGET_METRICS or amount is None:
             continue

@@ -8,28 +8,33 @@ Answer contract names: `drivers`, `anomalies`).
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
+from typing import TYPE_CHECKING
 
-from assistant.answer import Answer, AnswerError
+from assistant.answer import Answer, AnswerError, AskContext, Route
 from assistant.present.charts import savings_bars
 from assistant.query.plan import QueryPlan
 from warehouse.errors import ErrorKind
 
+if TYPE_CHECKING:
+    from warehouse.executor import Executor
+
 SPEND_METRICS = {"cost", "inference_cost", "gpu_cost", "billed_cost", "list_cost", "retry_cost", "idle_gpu_cost"}
 
 
-def answer_savings(question: str, plan: QueryPlan, context, executor, as_of) -> Answer:
+def answer_savings(question: str, plan: QueryPlan, context: AskContext, executor: Executor, as_of: date) -> Answer:
     from assistant.analysis.savings import find_savings, narrate_savings, savings_table
 
     savings = find_savings(executor, context.settings, as_of=as_of, scope=context.scope)
     columns, rows = savings_table(savings)
     return Answer(
-        question, "planner", text=narrate_savings(savings), window=plan.window, columns=tuple(columns),
+        question, Route.PLANNER, text=narrate_savings(savings), window=plan.window, columns=tuple(columns),
         rows=[tuple(r) for r in rows], plan=plan, chart=savings_bars(columns, rows, "value", "monthly_usd", "Estimated saving per month"),
         suggestions=["Idle GPU cost by deployment last week", "Retry cost by feature last 30 days", "Are we over budget this month?"],
     )
 
 
-def answer_forecast(question: str, plan: QueryPlan, context, executor, as_of) -> Answer:
+def answer_forecast(question: str, plan: QueryPlan, context: AskContext, executor: Executor, as_of: date) -> Answer:
     from assistant.analysis.forecast import FORECAST_METRICS, forecast_month, narrate_forecast
 
     metric = plan.metric if plan.metric in FORECAST_METRICS else "cost"
@@ -37,12 +42,12 @@ def answer_forecast(question: str, plan: QueryPlan, context, executor, as_of) ->
     columns = ("metric", "month_start", "spent_so_far", "projected_total", "low", "high", "method")
     row = (metric, forecast.month_start, forecast.spent_so_far, forecast.projected_total, forecast.low, forecast.high, forecast.method)
     return Answer(
-        question, "planner", text=narrate_forecast(forecast), window=plan.window, columns=columns, rows=[row], plan=plan,
+        question, Route.PLANNER, text=narrate_forecast(forecast), window=plan.window, columns=columns, rows=[row], plan=plan,
         suggestions=["Are we over budget this month?", f"Daily {metric.replace('_', ' ')} this month"],
     )
 
 
-def explain_change(answer: Answer, plan: QueryPlan, context, executor) -> Answer:
+def explain_change(answer: Answer, plan: QueryPlan, context: AskContext, executor: Executor) -> Answer:
     """A why-changed answer: the exact driver decomposition leads, the per-dimension table stays."""
     from assistant.analysis.drivers import decompose, narrate_drivers
 
@@ -52,7 +57,7 @@ def explain_change(answer: Answer, plan: QueryPlan, context, executor) -> Answer
     return replace(answer, text=narrate_drivers(report), drivers=report.drivers_json())
 
 
-def answer_budget_outlook(answer: Answer, plan: QueryPlan, context, executor, as_of) -> Answer:
+def answer_budget_outlook(answer: Answer, plan: QueryPlan, context: AskContext, executor: Executor, as_of: date) -> Answer:
     """The budget table as it is, with the month-end outlook and run-out dates added to the text."""
     from assistant.analysis.forecast import budget_outlook, narrate_outlook
 
@@ -68,7 +73,7 @@ def answer_budget_outlook(answer: Answer, plan: QueryPlan, context, executor, as
     return replace(answer, text=answer.text + "\n\n" + narrate_outlook(relevant))
 
 
-def answer_anomalies(question: str, plan: QueryPlan, context, executor, as_of) -> Answer:
+def answer_anomalies(question: str, plan: QueryPlan, context: AskContext, executor: Executor, as_of: date) -> Answer:
     from assistant.analysis.anomalies import anomalies_json, find_anomalies, narrate_anomalies
 
     days = max(7, plan.window.days) if plan.window else 30
@@ -77,7 +82,7 @@ def answer_anomalies(question: str, plan: QueryPlan, context, executor, as_of) -
     columns = ("metric", "dimension", "value", "start", "end", "expected", "actual", "impact_usd", "impact_pct", "kind")
     rows = [tuple(item.get(c) for c in columns) for item in listed]
     return Answer(
-        question, "planner", text=narrate_anomalies(found, as_of, days), window=plan.window, columns=columns,
+        question, Route.PLANNER, text=narrate_anomalies(found, as_of, days), window=plan.window, columns=columns,
         rows=rows, anomalies=listed, plan=plan,
         suggestions=["Why did inference cost jump last week?", "Where are we wasting money?", "Are we over budget this month?"],
     )
@@ -85,6 +90,6 @@ def answer_anomalies(question: str, plan: QueryPlan, context, executor, as_of) -
 
 def not_ready(question: str, plan: QueryPlan, what: str) -> Answer:
     return Answer(
-        question, "none", window=plan.window, plan=plan,
+        question, Route.NONE, window=plan.window, plan=plan,
         error=AnswerError(ErrorKind.NOT_SUPPORTED, f"{what} are not answered yet; ask for a figure, a breakdown or a trend."),
     )

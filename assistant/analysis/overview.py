@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -163,7 +164,7 @@ class _Run:
     def ask(self, question: str) -> Answer:
         return ask(question, self.context)
 
-    def linked(self, template: str, dimension: str, value, fallback: str) -> str:
+    def linked(self, template: str, dimension: str, value: object, fallback: str) -> str:
         """The question `template` asks about one dimension value, when the planner reads it so; else `fallback`.
 
         A value the planner cannot place (untagged, a label such as "unallocated", a name it reads as
@@ -198,7 +199,8 @@ def build_overview(context: AskContext) -> Overview:
     return Overview(as_of, scope, sections, (time.perf_counter() - started) * 1000)
 
 
-def _soft(run: _Run, key: str, title: str, question: str, build) -> OverviewSection:
+def _soft(run: _Run, key: str, title: str, question: str,
+          build: Callable[[_Run, OverviewSection], OverviewSection]) -> OverviewSection:
     """The section `build` makes, or one holding the message of what went wrong."""
     started = time.perf_counter()
     empty = OverviewSection(key, title, question)
@@ -307,6 +309,8 @@ def trend_section(run: _Run, section: OverviewSection) -> OverviewSection:
                      {"category": name, "cost": by_name[name], "share": by_name[name] / grand if grand else None})
         for name in order
     )
+    # An answered planner question carries its plan's window (the overview asks on the planner route only).
+    assert answer.window is not None
     text = f"Cost {window_in_words(answer.window)} was **{money(grand, compact=True)}**"
     text += (": " + ", ".join(f"{i.title} {i.text}" for i in items) + ".") if items else "; no spend in the window."
     return replace(section, text=text, window=answer.window, figures={"total": grand, "categories": len(ranked)},

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING, Protocol
 
 import sqlglot
 from sqlglot import exp
@@ -24,6 +25,11 @@ from sqlglot import exp
 from assistant.present.numbers import figure, money
 from assistant.query.window import Window
 from assistant.understand.timewords import default_window
+
+if TYPE_CHECKING:
+    from warehouse.executor import Executor
+    from warehouse.scope import Scope
+    from warehouse.settings import Settings
 
 # Routing: a feature whose calls to a large-tier model are this short is a candidate for a small one.
 ROUTING_MAX_MEDIAN_INPUT_TOKENS = 2_000
@@ -163,7 +169,13 @@ ORDER BY excess DESC
 """
 
 
-def _literal(value) -> exp.Expr:
+class RowReader(Protocol):
+    """Runs one of the templates above with its `:name` values bound; the rows as dicts."""
+
+    def __call__(self, template: str, **values: object) -> list[dict]: ...
+
+
+def _literal(value: object) -> exp.Expr:
     if isinstance(value, date):
         return exp.cast(exp.Literal.string(value.isoformat()), "TIMESTAMP")
     if isinstance(value, int | float):
@@ -171,7 +183,7 @@ def _literal(value) -> exp.Expr:
     return exp.Literal.string(str(value))
 
 
-def bind(template: str, **values) -> str:
+def bind(template: str, **values: object) -> str:
     """A constant SQL template with each `:name` replaced by a literal (never by text).
 
     >>> bind("SELECT 1 FROM t WHERE ts >= :start AND x < :n", start=date(2026, 11, 1), n=5)
@@ -187,18 +199,19 @@ def bind(template: str, **values) -> str:
     return tree.transform(fill).sql(dialect="duckdb")
 
 
-def _rows(executor, settings, scope, template: str, **values) -> list[dict]:
+def _rows(executor: Executor, settings: Settings, scope: Scope | None, template: str, **values: object) -> list[dict]:
     result = executor.run_sql(bind(template, **values), scope=scope, max_rows=settings.max_rows)
     return [dict(zip(result.columns, row)) for row in result.rows]
 
 
-def find_savings(executor, settings, *, as_of: date, scope=None, window: Window | None = None) -> list[Saving]:
+def find_savings(executor: Executor, settings: Settings, *, as_of: date, scope: Scope | None = None,
+                 window: Window | None = None) -> list[Saving]:
     """Every finding worth at least MIN_MONTHLY_USD: savings largest first, then untagged spend."""
     window = window or default_window(as_of)
     per_month = MONTH_DAYS / max(window.days, 1)
     values = {"start": window.start, "end": window.end, "now": as_of}
 
-    def rows(template: str, **extra) -> list[dict]:
+    def rows(template: str, **extra: object) -> list[dict]:
         return _rows(executor, settings, scope, template, **values, **extra)
 
     found = (
@@ -213,7 +226,7 @@ def find_savings(executor, settings, *, as_of: date, scope=None, window: Window 
     return sorted(found, key=lambda s: (s.kind in ATTRIBUTION_KINDS, -s.monthly_usd))
 
 
-def _routing(rows, per_month: float) -> list[Saving]:
+def _routing(rows: RowReader, per_month: float) -> list[Saving]:
     cheapest: dict[tuple, dict] = {}
     for row in rows(_ROUTING, max_input=ROUTING_MAX_MEDIAN_INPUT_TOKENS, max_output=ROUTING_MAX_MEDIAN_OUTPUT_TOKENS):
         key = (row["feature"], row["provider"], row["model"])
@@ -233,7 +246,7 @@ def _routing(rows, per_month: float) -> list[Saving]:
     return found
 
 
-def _caching(rows, per_month: float) -> list[Saving]:
+def _caching(rows: RowReader, per_month: float) -> list[Saving]:
     found = []
     for row in rows(_CACHING):
         if not row["repeats"]:
@@ -252,7 +265,7 @@ def _caching(rows, per_month: float) -> list[Saving]:
     return found
 
 
-def _retries(rows, per_month: float) -> list[Saving]:
+def _retries(rows: RowReader, per_month: float) -> list[Saving]:
     found = []
     for row in rows(_RETRIES):
         if not row["waste"]:
@@ -268,7 +281,7 @@ def _retries(rows, per_month: float) -> list[Saving]:
     return found
 
 
-def _gpus(rows, per_month: float, idle_pct: float) -> list[Saving]:
+def _gpus(rows: RowReader, per_month: float, idle_pct: float) -> list[Saving]:
     found = []
     for row in rows(_GPU):
         evidence = {"cluster": row["cluster"], "deployment": row["deployment"], "hours": row["hours"],
@@ -289,7 +302,7 @@ def _gpus(rows, per_month: float, idle_pct: float) -> list[Saving]:
     return found
 
 
-def _unit_costs(rows, per_month: float) -> list[Saving]:
+def _unit_costs(rows: RowReader, per_month: float) -> list[Saving]:
     found = []
     for row in rows(_UNIT_COST):
         if not row["excess"]:
@@ -308,7 +321,7 @@ def _unit_costs(rows, per_month: float) -> list[Saving]:
     return found
 
 
-def _untagged(rows, per_month: float) -> list[Saving]:
+def _untagged(rows: RowReader, per_month: float) -> list[Saving]:
     return [
         Saving(
             "untagged_spend", "service", row["ServiceName"], row["cost"] * per_month,

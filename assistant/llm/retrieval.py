@@ -28,13 +28,19 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
+
+if TYPE_CHECKING:
+    from assistant.semantic import SemanticModel
+    from warehouse.settings import Settings
 
 SEED_FILE = Path(__file__).parents[1] / "semantic" / "examples.yaml"
 # Passage vectors of the seed texts under the local embedder, generated with examples.yaml, so a new
@@ -90,7 +96,7 @@ _metered: contextvars.ContextVar[list | None] = contextvars.ContextVar("finops_e
 
 
 @contextmanager
-def metered_embeddings():
+def metered_embeddings() -> Iterator[list[tuple[str, int]]]:
     """Collect every paid embeddings call made inside the block by this thread (a store shared by
     several browser sessions bills each call to the question that made it)."""
     calls: list[tuple[str, int]] = []
@@ -99,6 +105,16 @@ def metered_embeddings():
         yield calls
     finally:
         _metered.reset(token)
+
+
+class Embedder(Protocol):
+    """What the store needs of an embeddings model: `LocalEmbeddings` or `OpenAIEmbeddings`."""
+
+    name: str
+
+    def queries(self, texts: list[str]) -> list[list[float]]: ...
+
+    def passages(self, texts: list[str]) -> list[list[float]]: ...
 
 
 class LocalEmbeddings:
@@ -140,7 +156,7 @@ class LocalEmbeddings:
 class OpenAIEmbeddings:
     """The configured OpenAI-compatible endpoint's embeddings; each call's usage goes to `metered_embeddings`."""
 
-    def __init__(self, settings) -> None:
+    def __init__(self, settings: Settings) -> None:
         import openai
 
         self.model = settings.embedding_model
@@ -163,7 +179,7 @@ class OpenAIEmbeddings:
     queries = passages = _embed
 
 
-def embeddings_for(settings):
+def embeddings_for(settings: Settings) -> Embedder:
     return OpenAIEmbeddings(settings) if settings.embeddings == "openai" else LocalEmbeddings()
 
 
@@ -209,7 +225,7 @@ def _id(*parts: str) -> str:
 class Memory:
     """The three collections; safe to share between threads of one process."""
 
-    def __init__(self, settings, embeddings=None, client=None) -> None:
+    def __init__(self, settings: Settings, embeddings: Embedder | None = None, client: Any = None) -> None:
         self.settings = settings
         self.embeddings = embeddings or embeddings_for(settings)
         self._client = client
@@ -219,7 +235,7 @@ class Memory:
     # -- plumbing
 
     @cached_property
-    def client(self):
+    def client(self) -> Any:  # a chromadb client
         if self._client is not None:
             return self._client
         import chromadb
@@ -238,7 +254,7 @@ class Memory:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=options)
 
-    def _collection(self, kind: str):
+    def _collection(self, kind: str) -> Any:  # a chromadb collection
         return self.client.get_or_create_collection(
             f"finops-{kind}-{_slug(self.embeddings.name)}",
             embedding_function=None,
@@ -312,13 +328,13 @@ class Memory:
 
     # -- definitions
 
-    def seed_definitions(self, model) -> None:
+    def seed_definitions(self, model: SemanticModel) -> None:
         items = [(_id("definition", name, kind), text, {"name": name, "kind": kind, "source": "seed"})
                  for name, kind, text in definition_texts(model)]
         with self._lock:
             self._seed_once("definitions", items)
 
-    def definitions(self, text: str, model, k: int = 6) -> list[Definition]:
+    def definitions(self, text: str, model: SemanticModel, k: int = 6) -> list[Definition]:
         self.seed_definitions(model)
         found = self._query("definitions", text, k, where={"source": "seed"})
         return [Definition(meta["name"], meta["kind"], doc, distance) for doc, meta, distance in found]
@@ -362,7 +378,9 @@ class Memory:
                 collection.delete(ids=ids)
             return len(ids)
 
-    def _query(self, kind: str, text: str, k: int, where: dict | None = None):
+    def _query(self, kind: str, text: str, k: int,
+               where: dict | None = None) -> list[tuple[str, dict[str, Any], float]]:
+        """(document, metadata, distance) of the `k` nearest items of a collection."""
         collection = self._collection(kind)
         if collection.count() == 0:
             return []
@@ -386,7 +404,7 @@ _memories: dict[tuple, Memory] = {}
 _memories_lock = threading.Lock()
 
 
-def memory_for(settings) -> Memory:
+def memory_for(settings: Settings) -> Memory:
     """One Memory per store and embedder in this process (chromadb clients are meant to be shared)."""
     key = (str(settings.home), settings.chroma_url, settings.embeddings, settings.embedding_model,
            settings.openai_base_url, settings.cache_max_distance)
@@ -396,7 +414,7 @@ def memory_for(settings) -> Memory:
         return _memories[key]
 
 
-def definition_texts(model) -> list[tuple[str, str, str]]:
+def definition_texts(model: SemanticModel) -> list[tuple[str, str, str]]:
     """(name, kind, text) for every metric, dimension and table column the agent may look up."""
     from warehouse.contract import QUERYABLE
 

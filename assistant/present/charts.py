@@ -8,9 +8,11 @@ overview's cost by category -> stacked areas (`stacked_area`). Never model-writt
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from assistant.present.jsonable import jsonable
 from assistant.query.plan import QueryPlan
-from assistant.semantic import SemanticModel
+from assistant.semantic import Metric, SemanticModel
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 MAX_BARS = 25
@@ -19,7 +21,7 @@ AXIS_FORMATS = {"usd": "$,.2~s", "ratio": ".0%", "percent": ".0f", "ms": ",.2~s"
 BAR_STEP = 28  # pixels per bar: Vega-Lite sizes the chart to its bars, however many there are
 
 
-def axis_format(unit: str, values) -> str:
+def axis_format(unit: str, values: Iterable[object]) -> str:
     """An axis format that reads well at the data's size: SI prefixes only for thousands and up.
 
     ("$,.2~s" would print 0.05 as "$50m", which reads as millions.)
@@ -52,15 +54,16 @@ def chart_for(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], mode
     tooltip_value = {"field": plan.metric, "type": "quantitative", "title": metric.label, "format": FORMATS[metric.unit]}
     base = {"$schema": SCHEMA, "title": title, "width": "container", "data": {"values": data}}
     if plan.intent == "trend" and plan.grain:
+        tooltip = [{"field": plan.grain, "type": "temporal", "title": plan.grain, "format": "%Y-%m-%d %H:%M" if plan.grain == "hour" else "%Y-%m-%d"}, tooltip_value]
         encoding = {
             "x": {"field": plan.grain, "type": "temporal", "title": None, "axis": {"format": "%b %d" if plan.grain != "month" else "%b %Y"}},
             "y": value,
-            "tooltip": [{"field": plan.grain, "type": "temporal", "title": plan.grain, "format": "%Y-%m-%d %H:%M" if plan.grain == "hour" else "%Y-%m-%d"}, tooltip_value],
+            "tooltip": tooltip,
         }
         if plan.dimensions:
             dimension = plan.dimensions[0]
             encoding["color"] = {"field": dimension, "type": "nominal", "title": model.dimensions[dimension].label}
-            encoding["tooltip"].insert(1, {"field": dimension, "type": "nominal"})
+            tooltip.insert(1, {"field": dimension, "type": "nominal"})
         return {**base, "height": 280, "mark": {"type": "line", "point": len(rows) <= 60, "tooltip": True}, "encoding": encoding}
     dimension = plan.dimensions[0]
     category = {"field": dimension, "type": "nominal", "title": model.dimensions[dimension].label, "sort": "-x", "axis": {"labelLimit": 220}}
@@ -108,13 +111,14 @@ def chart_for(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], mode
     }
 
 
-def _axis_title(metric) -> str:
+def _axis_title(metric: Metric) -> str:
     units = {"usd": "USD", "ratio": "share", "percent": "%", "ms": "ms", "tokens": "tokens", "count": "", "hours": "GPU hours"}
     unit = units[metric.unit]
     return f"{metric.label} ({unit})" if unit and unit not in metric.label else metric.label
 
 
-def savings_bars(columns, rows, category: str, value: str, title: str) -> dict | None:
+def savings_bars(columns: Sequence[str], rows: Sequence[Sequence[object]], category: str, value: str,
+                 title: str) -> dict | None:
     """Horizontal bars of an estimated saving per month, one per finding (at most 25)."""
     if not rows or category not in columns or value not in columns:
         return None
@@ -133,7 +137,8 @@ def savings_bars(columns, rows, category: str, value: str, title: str) -> dict |
     }
 
 
-def stacked_area(chart: dict | None, columns, rows, order: list[str], dimension: str) -> dict | None:
+def stacked_area(chart: dict | None, columns: Sequence[str], rows: Sequence[Sequence[object]], order: list[str],
+                 dimension: str) -> dict | None:
     """A trend chart of `chart_for` redrawn as stacked areas, the series in `order`."""
     if chart is None or not rows:
         return None

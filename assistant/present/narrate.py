@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from assistant.present.numbers import change, figure, money
 from assistant.query.plan import QueryPlan
-from assistant.semantic import SemanticModel
+from assistant.query.window import Window
+from assistant.semantic import Metric, SemanticModel
 
 
 def narrate(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], model: SemanticModel, truncated: bool = False) -> str:
@@ -43,7 +44,7 @@ def narrate(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], model:
     return _ranking(plan, columns, rows, metric, label, where, window, truncated) + definition
 
 
-def window_in_words(window) -> str:
+def window_in_words(window: Window) -> str:
     """'last week (2026-11-16 to 2026-11-22)', or 'in November 2026 (...)' for names and dates."""
     described = window.describe()
     relative = ("last", "this", "the", "today", "yesterday", "past", "previous", "month to date", "year to date", "week over week", "month over month")
@@ -58,7 +59,8 @@ def _before(plan: QueryPlan) -> str:
     return "the period before"
 
 
-def _ranking(plan, columns, rows, metric, label, where, window, truncated) -> str:
+def _ranking(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], metric: Metric, label: str, where: str,
+             window: str, truncated: bool) -> str:
     name = plan.dimensions[0].replace("_", " ")
     value_at = columns.index(plan.metric)
     ranked = [(row[0], row[value_at]) for row in rows]
@@ -79,7 +81,8 @@ def _ranking(plan, columns, rows, metric, label, where, window, truncated) -> st
     return text
 
 
-def _movers(plan, columns, rows, metric, label, where, window) -> str:
+def _movers(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], metric: Metric, label: str, where: str,
+            window: str) -> str:
     now_at, before_at, change_at = (columns.index(f"{plan.metric}{s}") for s in ("", "_previous", "_change"))
     current = sum(r[now_at] or 0 for r in rows)
     previous = sum(r[before_at] or 0 for r in rows)
@@ -96,13 +99,14 @@ def _movers(plan, columns, rows, metric, label, where, window) -> str:
     return text
 
 
-def _trend(plan, columns, rows, metric, label, where, window) -> str:
+def _trend(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], metric: Metric, label: str, where: str,
+           window: str) -> str:
     value_at = columns.index(plan.metric)
     if plan.dimensions:
-        series = {}
+        series: dict[object, float] = {}
         for row in rows:
             series[row[1]] = series.get(row[1], 0) + (row[value_at] or 0)
-        leader = max(series, key=series.get)
+        leader = max(series, key=lambda name: series[name])
         return (
             f"{label}{where} per {plan.grain} {window}, by {plan.dimensions[0].replace('_', ' ')}: "
             f"{len(series)} series; **{_name(leader)}** is the largest with {figure(series[leader], metric.unit)} in all."
@@ -119,9 +123,9 @@ def _trend(plan, columns, rows, metric, label, where, window) -> str:
     return text + "."
 
 
-def _when(value) -> str:
+def _when(value: object) -> str:
     return value.strftime("%b %-d") if hasattr(value, "strftime") else str(value)
 
 
-def _name(value) -> str:
+def _name(value: object) -> str:
     return "(untagged)" if value is None else str(value)

@@ -24,7 +24,7 @@ def money(value: float | None, compact: bool = False, sign: bool = False) -> str
     return f"{prefix}${amount:,.2f}"
 
 
-def figure(value, unit: str) -> str:
+def figure(value: float | None, unit: str) -> str:
     """One value of a metric, formatted for its unit."""
     if value is None:
         return "n/a"
@@ -43,7 +43,7 @@ def figure(value, unit: str) -> str:
     return f"{value:,.0f}"
 
 
-def change(current, previous, unit: str) -> str:
+def change(current: float | None, previous: float | None, unit: str) -> str:
     """'up 34.0% (+$1.0k)' or 'down 2.1 points' for ratios."""
     if current is None or previous is None:
         return ""

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -34,6 +34,11 @@ from assistant.quality.scoring import (  # noqa: F401 - re-exported: `from assis
     compare_tables,
 )
 from warehouse.errors import ErrorKind, FinopsError
+
+if TYPE_CHECKING:
+    from assistant.answer import Answer, AskContext
+    from warehouse.executor import Executor, QueryResult
+    from warehouse.settings import Settings
 
 SETS_DIR = Path(__file__).parents[2] / "evals" / "sets"
 SPLITS = ("tuning", "validation")
@@ -171,6 +176,8 @@ def parse_set(data: Any, source: str = "the set") -> list[EvalItem]:
         seen.add(model.id)
         tags = tuple(model.tags)
         if model.chain is None:
+            # _ItemModel._question_or_chain: an item without a chain has a question
+            assert model.question is not None
             items.append(
                 EvalCase(model.id, model.split, model.question, model.gold_sql, model.expect, model.ordered, tags)
             )
@@ -310,19 +317,21 @@ class EvalReport:
 AskFn = Callable[[str, Any], Any]
 
 
-def _score(case: EvalCase, answer, gold) -> tuple[bool, str]:
+def _score(case: EvalCase, answer: Answer, gold: QueryResult | None) -> tuple[bool, str]:
     if case.refused:
         return (True, "") if not answer.answered else (False, ANSWERED_REFUSAL)
     if not answer.answered:
         return False, REFUSED
+    assert gold is not None  # _ask_case runs the gold SQL of every case that is not a refusal
     return compare_tables(tuple(answer.columns), list(answer.rows), gold.columns, gold.rows, case.ordered)
 
 
-def _ask_case(case: EvalCase, context, ask: AskFn, executor) -> tuple[CaseResult, Any]:
+def _ask_case(case: EvalCase, context: AskContext, ask: AskFn, executor: Executor) -> tuple[CaseResult, Any]:
     """Ask one question and score it; returns the result and the answer (None after a crash)."""
     gold = None
     if not case.refused:
         try:
+            assert case.gold_sql is not None  # parse_set: a case that is not a refusal has gold_sql
             gold = executor.query(case.gold_sql)
         except Exception as error:  # noqa: BLE001 - a broken gold is reported, the run goes on
             return _result(case, False, f"gold failed: {type(error).__name__}", "none", 0.0), None
@@ -355,13 +364,14 @@ def _ask_case(case: EvalCase, context, ask: AskFn, executor) -> tuple[CaseResult
     )
 
 
-def _result(case, passed, reason, route, elapsed, tokens_in=0, tokens_out=0, cost=0.0) -> CaseResult:
+def _result(case: EvalCase, passed: bool, reason: str, route: str, elapsed: float, tokens_in: int = 0,
+            tokens_out: int = 0, cost: float = 0.0) -> CaseResult:
     return CaseResult(
         case.id, case.split, case.question, case.tags, passed, reason, route, elapsed, tokens_in, tokens_out, cost
     )
 
 
-def _run_chain(chain: EvalChain, context, ask: AskFn, executor) -> CaseResult:
+def _run_chain(chain: EvalChain, context: AskContext, ask: AskFn, executor: Executor) -> CaseResult:
     turns = []
     for case in chain.turns:
         result, answer = _ask_case(case, context, ask, executor)
@@ -387,11 +397,11 @@ def _run_chain(chain: EvalChain, context, ask: AskFn, executor) -> CaseResult:
 
 def run_eval(
     cases: Iterable[EvalItem],
-    settings,
+    settings: Settings,
     route: str = "planner",
     split: str | None = None,
     ask: AskFn | None = None,
-    executor=None,
+    executor: Executor | None = None,
     as_of: date | None = None,
     name: str = "",
     progress: Callable[[CaseResult], None] | None = None,
@@ -402,12 +412,14 @@ def run_eval(
     if split is not None and split not in SPLITS:
         raise EvalSetError(f"Unknown split {split!r}; use one of: {', '.join(SPLITS)}.")
     if ask is None:
-        from assistant.ask import ask
+        from assistant.ask import ask as ask_question
+
+        ask = ask_question
     if route != "planner":
         # Every model answer is worked out, not reused from the answer cache, and is billed to "eval".
         settings = settings.model_copy(update={"cache_max_distance": 0.0})
     own_executor = executor is None
-    if own_executor:
+    if executor is None:
         from warehouse.executor import Executor
 
         executor = Executor(settings)

@@ -14,8 +14,14 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.answer import Answer
+
+if TYPE_CHECKING:
+    from assistant.llm.retrieval import Memory
+    from warehouse.scope import Scope
+    from warehouse.settings import Settings
 
 log = logging.getLogger("finops")
 VERDICTS = ("good", "bad")
@@ -34,8 +40,9 @@ def feedback_log(home: Path) -> Path:
     return Path(home) / "feedback.jsonl"
 
 
-def record_feedback(answer: Answer, verdict: str, settings, memory=None, as_of: date | None = None,
-                    note: str | None = None, channel: str = "cli", scope=None) -> FeedbackResult:
+def record_feedback(answer: Answer, verdict: str, settings: Settings, memory: Memory | None = None,
+                    as_of: date | None = None, note: str | None = None, channel: str = "cli",
+                    scope: Scope | None = None) -> FeedbackResult:
     """Log the verdict; on "good" keep question → SQL as an example, on "bad" drop the cached answer.
 
     An answer asked under a row scope is learned without the scope's filters
@@ -95,7 +102,7 @@ def as_written(sql: str, max_rows: int) -> str:
     return sql
 
 
-def _memory(settings):
+def _memory(settings: Settings) -> Memory:
     from assistant.llm.retrieval import memory_for
 
     return memory_for(settings)

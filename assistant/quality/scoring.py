@@ -26,7 +26,7 @@ MISSING_COLUMN = "missing column"
 ROW_COUNT = "row count"
 
 
-def _number(value) -> float | None:
+def _number(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float, Decimal)):
@@ -37,7 +37,7 @@ def _number(value) -> float | None:
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
 
 
-def _temporal(value) -> str | None:
+def _temporal(value: object) -> str | None:
     """The ISO text of a date or time (a timestamp at midnight is its date), else None."""
     if isinstance(value, str):
         if not _ISO.match(value):
@@ -57,7 +57,7 @@ def _temporal(value) -> str | None:
     return None
 
 
-def cells_equal(answer, gold) -> bool:
+def cells_equal(answer: object, gold: object) -> bool:
     """One cell: numbers within 0.5% (or 1e-6), dates as ISO text, NULL = NULL, text exactly.
 
     >>> cells_equal(100.4, 100.0), cells_equal(100.6, 100.0), cells_equal("2026-11-16", datetime(2026, 11, 16))

@@ -99,6 +99,13 @@ class SemanticModel:
     def time_column(self, table: str) -> str | None:
         return self.tables[table].time_column
 
+    def timed_column(self, table: str) -> str:
+        """The time column of a table that must have one (the fact tables the analyses read)."""
+        column = self.tables[table].time_column
+        if column is None:
+            raise SemanticModelError(f"table {table!r} has no time column")
+        return column
+
     def dimension_column(self, dimension: str, table: str) -> str | None:
         return self.dimensions[dimension].sql.get(table)
 
@@ -131,28 +138,29 @@ def load_semantic_model(path: Path = MODEL_PATH) -> SemanticModel:
         raw = ModelFile.model_validate(yaml.load(Path(path).read_text(), Loader=loader))
     except ValidationError as error:
         raise SemanticModelError(f"{path}: {error}") from None
-    for name, table in raw.tables.items():
+    for name, table_spec in raw.tables.items():
         if name not in TABLES:
             raise SemanticModelError(f"table {name!r} is not in the data contract")
-        if table.time_column and table.time_column not in TABLES[name].column_names:
-            raise SemanticModelError(f"{name}.{table.time_column} is not a contract column")
-    metrics = {}
+        if table_spec.time_column and table_spec.time_column not in TABLES[name].column_names:
+            raise SemanticModelError(f"{name}.{table_spec.time_column} is not a contract column")
+    metrics: dict[str, Metric] = {}
     for name, spec in raw.metrics.items():
         if spec.table not in raw.tables:
             raise SemanticModelError(f"metric {name}: unknown table {spec.table}")
         expression = _parse(spec.expression, f"metric {name}")
         _check_columns(expression, spec.table, f"metric {name}")
         metrics[name] = Metric(name, spec.table, expression, spec.unit, spec.label, spec.definition, spec.synonyms, spec.expression)
-    dimensions = {}
-    for name, spec in raw.dimensions.items():
-        parsed = {}
-        for table, sql in spec.columns.items():
+    dimensions: dict[str, Dimension] = {}
+    for name, dimension in raw.dimensions.items():
+        parsed: dict[str, exp.Expr] = {}
+        for table, sql in dimension.columns.items():
             if table not in raw.tables:
                 raise SemanticModelError(f"dimension {name}: unknown table {table}")
             parsed[table] = _parse(sql, f"dimension {name}")
             _check_columns(parsed[table], table, f"dimension {name}")
-        dimensions[name] = Dimension(name, spec.label, parsed, dict(spec.columns), spec.synonyms)
+        dimensions[name] = Dimension(name, dimension.label, parsed, dict(dimension.columns), dimension.synonyms)
     seen: dict[str, str] = {}
+    items: dict[str, Metric] | dict[str, Dimension]
     for kind, items in (("metric", metrics), ("dimension", dimensions)):
         for name, item in items.items():
             for synonym in item.synonyms:

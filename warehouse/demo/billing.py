@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from typing import Required, TypedDict
 
 import numpy as np
 import pyarrow as pa
@@ -60,12 +61,31 @@ def _code(*parts: str, length: int = 10) -> str:
     return hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest().upper()[:length]
 
 
-def _sku(sku: str, provider: str) -> dict[str, object]:
+class _Sku(TypedDict):
+    """The SKU columns of a charge line."""
+
+    SkuId: str
+    SkuPriceId: str
+    SkuMeter: str
+
+
+class _Pricing(TypedDict, total=False):
+    """The pricing category of a charge line and, for committed usage, its commitment columns."""
+
+    PricingCategory: Required[str]
+    CommitmentDiscountId: str
+    CommitmentDiscountName: str
+    CommitmentDiscountCategory: str
+    CommitmentDiscountType: str
+    CommitmentDiscountStatus: str
+
+
+def _sku(sku: str, provider: str) -> _Sku:
     sku_id = _code(provider, sku)
     return {"SkuId": sku_id, "SkuPriceId": f"{sku_id}.{_code(sku, 'price', length=6)}", "SkuMeter": sku}
 
 
-def _commitment_fields(commitment: str, name: str, category: str, kind: str) -> dict[str, object]:
+def _commitment_fields(commitment: str, name: str, category: str, kind: str) -> _Pricing:
     return {
         "PricingCategory": "Committed",
         "CommitmentDiscountId": commitment,
@@ -113,7 +133,7 @@ def gpu_lines(day: date, node_cost: np.ndarray) -> list[dict]:
         hours = float(cost) / node.hourly_usd
         list_cost = hours * node.list_hourly_usd
         committed = node.hourly_usd < node.list_hourly_usd
-        extra = _commitment_fields(SP_GPU, SP_GPU_NAME, "Spend", "Savings Plan") if committed else {
+        extra: _Pricing = _commitment_fields(SP_GPU, SP_GPU_NAME, "Spend", "Savings Plan") if committed else {
             "PricingCategory": "Standard"}
         fee += float(cost) if committed else 0.0
         lines.append(charge_line(
@@ -162,7 +182,7 @@ def cloud_lines(day: date, usages: list[UsageQuantity]) -> tuple[list[dict], dic
         line = usage.line
         list_cost = round(usage.quantity * line.unit_price, 6)
         effective = list_cost
-        extra: dict[str, object] = {"PricingCategory": "Standard"}
+        extra: _Pricing = {"PricingCategory": "Standard"}
         if line.commitment:
             name, category, kind, discount = COMMITMENTS[line.commitment]
             effective = round(list_cost * (1 - discount), 6)

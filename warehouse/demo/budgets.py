@@ -14,6 +14,7 @@ breaching month's actual and earlier months may exceed it too.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
 
 import pyarrow as pa
@@ -38,8 +39,13 @@ def nice_round(value: float, *, up: bool, digits: int = 2) -> float:
     return float(round(steps * 10.0**exponent, max(0, -exponent)))
 
 
-def _ceiling(months: list[MonthTotals], value) -> float:
-    """A budget above the highest monthly run rate of `value(month)`."""
+def _ceiling(months: list[MonthTotals], value: Callable[..., float]) -> float:
+    """A budget above the highest monthly run rate of `value(month)`.
+
+    `value` is called with one MonthTotals; it is typed `...` because the callers' lambdas bind
+    their loop variable as a default argument (`lambda m, t=team: ...`), which mypy cannot infer
+    against `Callable[[MonthTotals], float]`.
+    """
     highest = max(month.run_rate(value(month)) for month in months)
     return nice_round(highest * HEADROOM, up=True)
 

@@ -20,7 +20,7 @@ _HEX_PAIRS = np.ascontiguousarray(
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
-def mix64(values: np.ndarray | int) -> np.ndarray:
+def mix64(values: np.ndarray | np.integer | int) -> np.ndarray:
     """The splitmix64 finaliser: a bijection on uint64, so distinct inputs stay distinct."""
     x = np.asarray(values, dtype=np.uint64).copy()
     x ^= x >> np.uint64(30)
