@@ -62,6 +62,13 @@ class LlmUsage:
 class AnswerError:
     kind: str  # an ErrorKind (warehouse.errors), or a FinopsError's kind
     message: str
+    unplaced: tuple[str, ...] = ()  # partly_understood: the words not understood
+
+    def to_json(self) -> dict:
+        out: dict[str, Any] = {"kind": str(self.kind), "message": self.message}
+        if self.unplaced:
+            out["unplaced"] = list(self.unplaced)
+        return out
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ class Answer:
     # Internal: the plan behind the answer, for follow-ups; never part of the JSON.
     plan: Any = field(default=None, compare=False, repr=False)
     truncated: bool = False
+    reading: dict | None = None  # how the question was read (ANSWER-CONTRACT.md): shown with every answer
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "route", Route(self.route))
@@ -90,6 +98,10 @@ class Answer:
     @property
     def answered(self) -> bool:
         return self.error is None and self.route != Route.NONE
+
+    def read_as(self) -> str:
+        """'Read as: inference cost · by feature · last week', the line every channel shows; '' without a reading."""
+        return f"Read as: {self.reading['text']}" if self.reading else ""
 
     def provenance(self) -> str:
         """How it was answered, as every channel shows it: 'planner · 41 ms · no model cost'."""
@@ -110,7 +122,8 @@ class Answer:
             "suggestions": list(self.suggestions),
             "llm_usage": self.llm_usage.to_json(),
             "elapsed_ms": round(self.elapsed_ms, 1),
-            "error": {"kind": self.error.kind, "message": self.error.message} if self.error else None,
+            "reading": self.reading,
+            "error": self.error.to_json() if self.error else None,
         }
 
     @classmethod
@@ -138,7 +151,8 @@ class Answer:
             llm_usage=LlmUsage(int(usage.get("calls", 0)), int(usage.get("input_tokens", 0)),
                                int(usage.get("output_tokens", 0)), float(usage.get("cost_usd", 0.0))),
             elapsed_ms=float(data.get("elapsed_ms") or 0.0),
-            error=AnswerError(error["kind"], error["message"]) if error else None,
+            reading=data.get("reading"),
+            error=AnswerError(error["kind"], error["message"], tuple(error.get("unplaced") or ())) if error else None,
         )
 
 

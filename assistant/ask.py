@@ -23,7 +23,9 @@ from assistant.analysis import insights
 from assistant.answer import Answer, AnswerError, AskContext, Route
 from assistant.llm.route import model_answer
 from assistant.query.plan import ANALYSIS_INTENTS, Clarification, Intent, QueryPlan
+from assistant.query.reading import reading_of
 from assistant.run_plan import plan_sql, run_plan
+from assistant.semantic import load_semantic_model
 from assistant.understand.planner import Planner, PlannerContext
 from assistant.understand.planners import planner_for, resolve_as_of
 from warehouse.errors import ErrorKind, FinopsError, internal_error_message, log_internal_error
@@ -56,6 +58,8 @@ def ask(question: str, context: AskContext) -> Answer:
     finally:
         if context.executor is None:
             executor.close()
+    if answer.reading is None and isinstance(answer.plan, QueryPlan):
+        answer = replace(answer, reading=reading_of(answer.plan, load_semantic_model()))
     return replace(answer, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 
@@ -123,10 +127,15 @@ def _model_first(question: str, context: AskContext, executor: Executor, planner
 def _clarified(question: str, reading: Clarification, context: AskContext, executor: Executor, planner: Planner,
                as_of: date) -> Answer:
     """A question the planner could not place: the model's answer when allowed, else the clarification."""
-    unanswered = Answer(question, Route.NONE, suggestions=list(reading.suggestions), error=AnswerError(reading.kind, reading.message))
+    partial = reading_of(reading.reading, planner.model) if reading.reading is not None else None
+    unanswered = Answer(question, Route.NONE, suggestions=list(reading.suggestions), reading=partial,
+                        error=AnswerError(reading.kind, reading.message, reading.unplaced))
     if not (context.route == "auto" and reading.kind in MODEL_CAN_TRY and context.settings.model_configured):
         return unanswered
-    answer = model_answer(question, context, executor, planner, as_of)
+    hint = None
+    if partial is not None:
+        hint = f"The offline planner understood {partial['text']}, but not: {', '.join(reading.unplaced)}."
+    answer = model_answer(question, context, executor, planner, as_of, hint=hint)
     if answer.answered or answer.error is None:
         return answer
     # The model was tried and failed: say so, then what the planner can offer; its calls still cost.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from tests.tiny_data import llm_rows
 
 CONTRACT_KEYS = {
     "question", "route", "window", "sql", "columns", "rows", "text", "chart", "drivers",
-    "anomalies", "suggestions", "llm_usage", "elapsed_ms", "error",
+    "anomalies", "suggestions", "llm_usage", "elapsed_ms", "reading", "error",
 }
 
 
@@ -44,6 +45,30 @@ def test_json_answer_follows_the_contract(warehouse_settings):
     assert answer["llm_usage"] == {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
     assert "inference cost = sum of llm_requests.cost_usd" in answer["text"]
     assert answer["chart"] is None  # a single figure needs no chart
+    assert answer["reading"] == {"metrics": ["inference_cost"], "by": [], "filters": [], "window": "last week",
+                                 "intent": "total", "text": "inference cost · last week"}
+
+
+def test_contract_keys_are_the_documented_ones():
+    documented = (Path(__file__).parent.parent / "docs" / "ANSWER-CONTRACT.md").read_text()
+    example = json.loads(documented.split("```json")[1].split("```")[0])
+    assert set(example) == CONTRACT_KEYS
+
+
+@pytest.mark.parametrize("question, understood, unplaced", [
+    ("cost per 1M input tokens by feature last week", "inference cost · by feature · last week", ["1m"]),
+    ("what is our llm spend on the moon last week", "inference cost · last week", ["moon"]),
+    ("average daily inference cost last week", "inference cost · per day · last week · trend", ["average"]),
+])
+def test_a_word_not_understood_is_said_not_dropped(question, understood, unplaced, warehouse_settings):
+    result = finops("ask", "--json", question, home=warehouse_settings.home)
+    assert result.returncode == 2
+    answer = json.loads(result.stdout)
+    assert answer["route"] == "none" and answer["rows"] == []
+    assert answer["error"]["kind"] == "partly_understood"
+    assert answer["reading"]["text"] == understood
+    assert set(unplaced) <= set(answer["error"]["unplaced"])
+    assert all(word in answer["error"]["message"] for word in unplaced)
 
 
 def test_breakdown_has_a_bar_chart_with_its_data(executor, warehouse_settings):

@@ -18,13 +18,23 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from assistant.answer import Answer, AnswerError, LlmUsage
+from assistant.answer import Answer, AnswerError, AskContext, LlmUsage, Route
 from warehouse.errors import ErrorKind
+
+if TYPE_CHECKING:
+    from langchain_core.outputs import LLMResult
+
+    from assistant.llm.retrieval import Example, Memory
+    from assistant.semantic import SemanticModel
+    from assistant.understand.planner import Planner
+    from warehouse.executor import Executor
 
 log = logging.getLogger("finops")
 
@@ -65,12 +75,14 @@ class Session:
         return sum(c[1] for c in self.calls)
 
 
-def answer_with_model(question: str, context, executor, planner, as_of: date, memory=None,
-                      question_id: str | None = None) -> Answer:
+def answer_with_model(question: str, context: AskContext, executor: Executor, planner: Planner, as_of: date,
+                      memory: Memory | None = None, question_id: str | None = None,
+                      hint: str | None = None) -> Answer:
+    """The agent's answer; `hint` (what the offline planner understood and did not) goes with the question."""
     settings = context.settings
     if not settings.model_configured:
         return Answer(
-            question, "none",
+            question, Route.NONE,
             error=AnswerError(ErrorKind.NO_MODEL, "No language model is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for another endpoint), or ask with --route planner."),
         )
     import openai
@@ -87,11 +99,11 @@ def answer_with_model(question: str, context, executor, planner, as_of: date, me
     class Meter(BaseCallbackHandler):
         raise_error = True  # the budget stop must end the run, not be logged and ignored
 
-        def on_llm_new_token(self, token: str, **kwargs) -> None:
+        def on_llm_new_token(self, token: str | list[str | dict[str, Any]], **kwargs: Any) -> None:
             if on_token is not None and token:
                 on_token(token)
 
-        def on_llm_end(self, response, **kwargs) -> None:
+        def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
             for generations in response.generations:
                 for generation in generations:
                     usage = getattr(getattr(generation, "message", None), "usage_metadata", None) or {}
@@ -121,7 +133,7 @@ def answer_with_model(question: str, context, executor, planner, as_of: date, me
 
     model = ChatOpenAI(
         model=settings.model,
-        api_key=settings.openai_api_key or "not-needed",
+        api_key=SecretStr(settings.openai_api_key or "not-needed"),
         base_url=settings.openai_base_url,
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_retries,
@@ -136,7 +148,7 @@ def answer_with_model(question: str, context, executor, planner, as_of: date, me
     )
     try:
         result = agent.invoke(
-            {"messages": [{"role": "user", "content": question}]},
+            {"messages": [{"role": "user", "content": f"{question}\n\n({hint})" if hint else question}]},
             config={"recursion_limit": 2 * settings.llm_max_steps + 1, "callbacks": [Meter()]},
         )
         text = _final_text(result)
@@ -162,9 +174,9 @@ def answer_with_model(question: str, context, executor, planner, as_of: date, me
     )
     record_calls(question, context, session.question_id, "chat", settings.model, session.calls, prices)
     if error is not None:
-        return Answer(question, "none", error=error, llm_usage=usage)
+        return Answer(question, Route.NONE, error=error, llm_usage=usage)
     return Answer(
-        question, "llm", text=text, sql=session.sql, columns=session.columns, rows=session.rows,
+        question, Route.LLM, text=text, sql=session.sql, columns=session.columns, rows=session.rows,
         truncated=session.truncated, llm_usage=usage,
     )
 
@@ -173,7 +185,7 @@ def _cost(prices: tuple[float, float], input_tokens: int, output_tokens: int) ->
     return (input_tokens * prices[0] + output_tokens * prices[1]) / 1e6
 
 
-def record_calls(question: str, context, question_id: str, operation: str, model: str,
+def record_calls(question: str, context: AskContext, question_id: str, operation: str, model: str,
                  calls: list[tuple[int, int]], prices: tuple[float, float]) -> None:
     """Append a question's (input, output) token counts of one model to assistant_usage, priced;
     a failure to record never loses the answer."""
@@ -189,7 +201,7 @@ def record_calls(question: str, context, question_id: str, operation: str, model
         log.warning("could not record the assistant's usage in %s: %s", settings.home, failure)
 
 
-def _similar_examples(memory, question: str) -> list:
+def _similar_examples(memory: Memory | None, question: str) -> list[Example]:
     if memory is None:
         return []
     try:
@@ -199,13 +211,13 @@ def _similar_examples(memory, question: str) -> list:
         return []
 
 
-def _ended_on_malformed_call(result) -> bool:
+def _ended_on_malformed_call(result: object) -> bool:
     messages = result.get("messages", []) if isinstance(result, dict) else []
     last = messages[-1] if messages else None
     return bool(getattr(last, "invalid_tool_calls", None)) and not (getattr(last, "content", "") or "").strip()
 
 
-def _final_text(result) -> str:
+def _final_text(result: object) -> str:
     messages = result.get("messages", []) if isinstance(result, dict) else []
     for message in reversed(messages):
         if getattr(message, "type", "") == "ai" and isinstance(message.content, str) and message.content.strip():
@@ -213,7 +225,7 @@ def _final_text(result) -> str:
     return "The model gave no answer."
 
 
-def model_price(model: str, executor) -> tuple[float, float]:
+def model_price(model: str, executor: Executor) -> tuple[float, float]:
     """(input, output) USD per million tokens: model_prices when it lists the model, else the built-in table."""
     from sqlglot import exp
 
@@ -235,7 +247,7 @@ def model_price(model: str, executor) -> tuple[float, float]:
     return BUILT_IN_PRICES.get(model.lower(), (0.0, 0.0))
 
 
-def system_prompt(model, as_of: date, examples=()) -> str:
+def system_prompt(model: SemanticModel, as_of: date, examples: Sequence[Example] = ()) -> str:
     """The first thing the model reads: rules, and the semantic model by name only (details via lookup)."""
     from prompts import render_prompt
     from warehouse.contract import QUERYABLE
@@ -253,7 +265,7 @@ def system_prompt(model, as_of: date, examples=()) -> str:
     ).strip()
 
 
-def summarize(columns, rows, truncated: bool) -> str:
+def summarize(columns: Sequence[str], rows: Sequence[tuple], truncated: bool) -> str:
     """A result as the model sees it: the row count, a few rows as quoted JSON data, and, when
     rows are left out, the totals of the numeric columns over all of them.
 
@@ -278,7 +290,7 @@ def summarize(columns, rows, truncated: bool) -> str:
     return text
 
 
-def lookup_text(text: str, planner, memory=None, limit: int = 6) -> str:
+def lookup_text(text: str, planner: Planner, memory: Memory | None = None, limit: int = 6) -> str:
     """What `lookup` returns: a table's columns, or the definitions, data values and examples matching words."""
     from assistant.llm.retrieval import content_words, definition_texts
     from warehouse.contract import QUERYABLE
@@ -332,10 +344,11 @@ class MetricQuery(BaseModel):
         return value
 
 
-def make_tools(session: Session, context, executor, planner, memory=None) -> list:
+def make_tools(session: Session, context: AskContext, executor: Executor, planner: Planner,
+               memory: Memory | None = None) -> list:
     from langchain_core.tools import StructuredTool
 
-    from assistant.query.plan import Filter, QueryPlan
+    from assistant.query.plan import Filter, Intent, QueryPlan
     from assistant.query.render import PlanError, render_sql
     from assistant.query.window import Window
     from prompts import tool_descriptions
@@ -351,7 +364,7 @@ def make_tools(session: Session, context, executor, planner, memory=None) -> lis
         session.sql, session.columns, session.rows, session.truncated = result.sql, result.columns, result.rows, result.truncated
         return summarize(result.columns, result.rows, result.truncated)
 
-    def metric_query(**arguments) -> str:
+    def metric_query(**arguments: object) -> str:
         try:
             query = MetricQuery.model_validate(arguments)
         except ValidationError as problem:
@@ -360,7 +373,7 @@ def make_tools(session: Session, context, executor, planner, memory=None) -> lis
         try:
             window = Window(f"{query.start} to {query.end}", query.start, query.end)
             plan = QueryPlan(
-                "ranking" if query.top else ("breakdown" if query.by else "total"), (query.metric,), window,
+                Intent.RANKING if query.top else (Intent.BREAKDOWN if query.by else Intent.TOTAL), (query.metric,), window,
                 dimensions=tuple(query.by),
                 filters=tuple(Filter(d, tuple(v)) for d, v in query.where.items()),
                 limit=query.top or None,
@@ -369,12 +382,12 @@ def make_tools(session: Session, context, executor, planner, memory=None) -> lis
         except (KeyError, ValueError, PlanError) as problem:
             return f"ERROR: {problem}. Metrics: {', '.join(planner.model.metrics)}; dimensions: {', '.join(planner.model.dimensions)}."
 
-    def run_sql(sql: str = "", **unexpected) -> str:
+    def run_sql(sql: str = "", **unexpected: object) -> str:
         if unexpected or not sql:
             return "ERROR: run_sql takes one argument, sql."
         return run(sql)
 
-    def lookup(text: str = "", **unexpected) -> str:
+    def lookup(text: str = "", **unexpected: object) -> str:
         if unexpected or not text:
             return "ERROR: lookup takes one argument, text."
         return lookup_text(text, planner, memory)
@@ -382,7 +395,15 @@ def make_tools(session: Session, context, executor, planner, memory=None) -> lis
     return [
         StructuredTool.from_function(
             function, name=name, description=described[name]["description"].strip(),
-            args_schema=described[name]["parameters"],
+            args_schema=_json_schema(described[name]["parameters"]),
         )
         for name, function in (("metric_query", metric_query), ("run_sql", run_sql), ("lookup", lookup))
     ]
+
+
+def _json_schema(parameters: object) -> dict[str, Any]:
+    """A tool's parameters from agent_tools.yaml: a JSON schema object (`prompts.tool_descriptions`
+    declares every value of a tool as text, so the type is checked here)."""
+    if not isinstance(parameters, dict):
+        raise TypeError(f"a tool's parameters must be a JSON schema object, not {type(parameters).__name__}")
+    return parameters

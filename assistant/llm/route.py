@@ -18,23 +18,27 @@ from warehouse.executor import Executor
 log = logging.getLogger("finops")
 
 
-def model_answer(question: str, context: AskContext, executor: Executor, planner: Planner, as_of: date) -> Answer:
-    """The language model's answer, or the stored one when the same question was answered on the same data."""
+def model_answer(question: str, context: AskContext, executor: Executor, planner: Planner, as_of: date,
+                 hint: str | None = None) -> Answer:
+    """The language model's answer, or the stored one when the same question was answered on the same data.
+
+    `hint` tells the model what the offline planner understood of the question and what it did not.
+    """
     from assistant.llm.agent import answer_with_model
     from assistant.llm.retrieval import metered_embeddings
 
     if not context.settings.model_configured:
-        return answer_with_model(question, context, executor, planner, as_of)
+        return answer_with_model(question, context, executor, planner, as_of, hint=hint)
     question_id = uuid.uuid4().hex[:16]
     # Paid embeddings (FINOPS_EMBEDDINGS=openai) made for the cache, the examples and the answer are this question's.
     with metered_embeddings() as embedding_calls:
-        answer = _model_or_stored_answer(question, context, executor, planner, as_of, question_id)
+        answer = _model_or_stored_answer(question, context, executor, planner, as_of, question_id, hint)
     _record_embeddings(question, context, executor, question_id, embedding_calls)
     return answer
 
 
 def _model_or_stored_answer(question: str, context: AskContext, executor: Executor, planner: Planner,
-                            as_of: date, question_id: str) -> Answer:
+                            as_of: date, question_id: str, hint: str | None) -> Answer:
     from assistant.llm.agent import answer_with_model
     from assistant.llm.retrieval import CacheKey, memory_for
 
@@ -49,7 +53,7 @@ def _model_or_stored_answer(question: str, context: AskContext, executor: Execut
     if stored is not None:
         cached = Answer.from_json(stored)
         return replace(cached, question=question, route=Route.CACHE, llm_usage=LlmUsage())
-    answer = answer_with_model(question, context, executor, planner, as_of, memory=memory, question_id=question_id)
+    answer = answer_with_model(question, context, executor, planner, as_of, memory=memory, question_id=question_id, hint=hint)
     # Answers about the assistant's own usage change with every question, so they are never stored.
     if memory is not None and answer.answered and "assistant_usage" not in (answer.sql or ""):
         try:

@@ -107,3 +107,5 @@ class Clarification:
     kind: ErrorKind  # unknown_question, partly_understood, ambiguous, not_found, not_supported, unsafe
     message: str
     suggestions: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()  # partly_understood: the words no part of the reading used
+    reading: QueryPlan | None = None  # partly_understood: what was understood (for the model route)

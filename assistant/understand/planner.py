@@ -20,8 +20,10 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from assistant.query.plan import Clarification, Filter, Intent, QueryPlan
+from assistant.query.reading import reading_of
 from assistant.query.window import Window
 from assistant.semantic import SemanticModel, load_semantic_model
+from assistant.understand.accounting import unplaced_words
 from assistant.understand.reading import (
     ANOMALY,
     BY_WORDS,
@@ -120,7 +122,35 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
         reading = stage(reading, context, planner)
     if isinstance(reading, Clarification):
         return reading
-    return to_plan(reading, context, planner)
+    plan = to_plan(reading, context, planner)
+    return plan if isinstance(plan, Clarification) else check_every_word(plan, reading, planner)
+
+
+def check_every_word(plan: QueryPlan, reading: Reading, planner: Planner) -> QueryPlan | Clarification:
+    """A plan is given only when every word of the question was placed; else what was understood, and what not."""
+    unplaced = unplaced_words(plan, reading.tokens, reading.phrases, reading.filter_positions, planner.model, reading.follow_up)
+    if not unplaced:
+        return plan
+    understood = reading_of(plan, planner.model)["text"]
+    words = " ".join(unplaced)
+    return Clarification(
+        ErrorKind.PARTLY_UNDERSTOOD,
+        f"I understood {understood}, but not {words!r}, so I won't guess. Rephrase with the words of the suggestions, "
+        f"or ask without {words!r} if it does not change the question.",
+        (*similar_questions(reading.text), understood_question(plan, planner.model))[:4],
+        unplaced=tuple(unplaced),
+        reading=plan,
+    )
+
+
+def understood_question(plan: QueryPlan, model: SemanticModel) -> str:
+    """The part that was understood, as a question the planner answers."""
+    text = " and ".join(model.metrics[m].label for m in plan.metrics)
+    if plan.dimensions:
+        text += " by " + " and ".join(model.dimensions[d].label for d in plan.dimensions)
+    for f in plan.filters:
+        text += f" {'excluding' if f.negate else 'for'} {' and '.join(f.values)}"
+    return f"{text[0].upper()}{text[1:]} {plan.window.label}"
 
 
 def read_words(question: str, context: PlannerContext, planner: Planner) -> Reading | Clarification:
