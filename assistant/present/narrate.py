@@ -61,7 +61,7 @@ def _before(plan: QueryPlan) -> str:
 
 def _ranking(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], metric: Metric, label: str, where: str,
              window: str, truncated: bool) -> str:
-    name = plan.dimensions[0].replace("_", " ")
+    name = (plan.dimensions[0] if plan.dimensions else plan.grain or "value").replace("_", " ")
     value_at = columns.index(plan.metric)
     ranked = [(row[0], row[value_at]) for row in rows]
     top = ranked[0]

@@ -77,7 +77,7 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     time_column = exp.column(model.time_column(table))
     window = plan.window
     groups: list[tuple[str, exp.Expr]] = []
-    if plan.intent == "trend" and plan.grain:
+    if plan.grain and plan.intent in ("trend", "ranking"):  # a series, or its periods ranked ("which day ...")
         bucket = exp.func("date_trunc", exp.Literal.string(plan.grain), time_column.copy())
         groups.append((plan.grain, bucket))
     groups += [(d, dimension_expression(d, table, model)) for d in plan.dimensions]

@@ -25,7 +25,7 @@ FILLERS = frozenset(
     a an the of for in on at to from with and or is are was were be been being am do does did done has have had
     what whats what's which who whom how i me my mine we us our ours you your it its it's this that these those there here
     show shows showing give gives tell list get got find see look looks looking looked like display pull fetch report
-    let lets let's know please pls can could would should will may might must need want just so far
+    let lets let's know please pls can could would should may might must need want just so far
     all overall total totals amount amounts number value values figure figures any across stuff
     about thanks thank hi hey hello ok okay yes also ever actually quick thing one
     s t re ve ll d m
@@ -65,7 +65,8 @@ METRIC_CONTEXT = {
 _INTENT_WORDS: dict[str, frozenset[str]] = {
     Intent.RANKING: frozenset(
         "top most highest biggest largest bottom least lowest smallest cheapest rank ranked ranking leading main "
-        "slowest fastest worst best busiest heaviest expensive costly priciest fewest first".split()
+        "slowest fastest worst best busiest heaviest expensive costly priciest fewest first peak peaked peaks quietest record "
+        "costliest".split()
     ),
     Intent.WHY_CHANGED: frozenset(
         "why what caused cause causes causing drove drive drives driving driver drivers made make behind come explain "
@@ -147,8 +148,11 @@ def _phrase_is_used(phrase: PhraseMatch, plan: QueryPlan, tokens: tuple[str, ...
     before = tokens[max(0, phrase.span[0] - 2) : phrase.span[0]]
     if "per" in before or "a" in before[-1:]:
         return False
-    same_table = model.metrics[phrase.name].table == model.metrics[plan.metric].table
-    return same_table and model.metrics[plan.metric].unit in ("usd", "ratio", "percent") and len(plan.metrics) == 1
+    # A usage absorbed into its money or its rate ("tokens" of "spend on tokens", "requests" of "error rate of
+    # requests"); another metric of the same unit ("effective cost" beside "list cost") is a second question.
+    mine, planned = model.metrics[phrase.name], model.metrics[plan.metric]
+    additive = mine.unit in ("count", "tokens", "hours")  # never a latency, a rate or another amount of money
+    return mine.table == planned.table and additive and mine.unit != planned.unit and len(plan.metrics) == 1
 
 
 def _beside(phrase: PhraseMatch, positions: set[int]) -> bool:
@@ -167,6 +171,10 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool) -> frozense
     words: set[str] = set(_INTENT_WORDS.get(plan.intent, ())) | LIGHT_VERBS
     if plan.intent == Intent.WHY_CHANGED:
         words |= _INTENT_WORDS[Intent.COMPARISON]
+    if plan.limit is not None:
+        words |= _INTENT_WORDS[Intent.RANKING]
+    if plan.intent == Intent.COMPARISON:
+        words |= _INTENT_WORDS[Intent.WHY_CHANGED] | {"movers", "mover", "from"}
     table = model.metrics[plan.metric].table
     words |= TABLE_WORDS.get(table, frozenset())
     for name in plan.metrics:  # the metric's own words: "wasted on retries", "prompt cache", "effective cost"
@@ -182,7 +190,7 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool) -> frozense
         words |= _MONEY_WORDS
     if units & {"count", "tokens", "hours"}:
         words |= _COUNT_WORDS
-    if any("_per_" in m or m.startswith(("latency", "gpu_utilization")) for m in plan.metrics):
+    if any("_per_" in m or m == "gpu_utilization" for m in plan.metrics):  # means; latency metrics are quantiles
         words |= _AVERAGE_WORDS
     if units & {"ratio", "percent"} or plan.intent in (Intent.SHARE, Intent.BUDGET):  # budget used is a fraction
         words |= _RATIO_WORDS
@@ -192,6 +200,8 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool) -> frozense
         words |= _COMPARE_VALUES_WORDS
     if plan.compared:
         words |= TIME_WORDS
+    if plan.grain:  # "which day", "top 3 weeks"
+        words |= {plan.grain, f"{plan.grain}s", "date", "dates", "period", "periods"}
     if any(f.negate for f in plan.filters):
         words |= _NEGATION_WORDS
     if follow_up:  # "what about the month before?": the shift of the previous window

@@ -29,14 +29,17 @@ from assistant.understand.reading import (
     BY_WORDS,
     DESTRUCTIVE,
     DRIVER_DIMENSION,
+    FALLING,
     FOLLOW_UP,
     MAIN_METRIC,
     MONEY_WORDS,
     NEGATION,
     NOT_A_QUESTION,
     NUMBER_WORDS,
+    RANKING,
     SAVINGS_INTENT,
     SQL_COMMAND,
+    STATUS_WORDS,
     TIE_ORDER,
     TOP_N,
     UNIT_WORDS,
@@ -44,6 +47,7 @@ from assistant.understand.reading import (
     WHY,
     money_on_usage,
     most_specific_metric,
+    peak_period,
     read_intent,
     read_limit,
     unknown_value,
@@ -99,6 +103,8 @@ class Reading:
     unknown_dimension: str | None = None  # a word after by/per that names no dimension
     follow_up: bool = False
     intent: Intent | None = None
+    status: Filter | None = None  # "failed", "successful": how the requests ended
+    status_positions: frozenset[int] = frozenset()
 
     @property
     def taken(self) -> set[int]:
@@ -107,7 +113,7 @@ class Reading:
 
     @property
     def filter_positions(self) -> set[int]:
-        return {i for f in self.filters for i in f[2]}
+        return {i for f in self.filters for i in f[2]} | set(self.status_positions)
 
 
 Stage = Callable[[Reading, PlannerContext, Planner], "Reading | Clarification"]
@@ -207,7 +213,7 @@ def find_metrics(reading: Reading, context: PlannerContext, planner: Planner) ->
             trendish = phrase in (("trend",), ("trends",), ("over", "time"), ("timeline",))
             if not (trendish and grain is not None):
                 grain = match.name
-    metrics = money_on_usage(metrics, planner.model)
+    metrics = money_on_usage(metrics, planner.model, reading.text)
     metrics = most_specific_metric(metrics, tokens, reading.text)
     return replace(reading, phrases=tuple(phrases), metrics=tuple(metrics), dimensions=tuple(dimensions), grain=grain)
 
@@ -222,7 +228,7 @@ def find_filters(reading: Reading, context: PlannerContext, planner: Planner) ->
     filters, problem = _filters(list(reading.tokens), reading.taken, planner, reading.rest, tables, named_dimensions)
     if problem:
         return problem
-    reading = replace(reading, filters=tuple(filters))
+    reading = replace(reading, filters=tuple(filters), **_status(reading))
     unknown_name = unknown_value(list(reading.tokens), reading.taken | reading.filter_positions)
     if unknown_name:
         return Clarification(
@@ -231,6 +237,17 @@ def find_filters(reading: Reading, context: PlannerContext, planner: Planner) ->
             similar_questions(reading.text),
         )
     return reading
+
+
+def _status(reading: Reading) -> dict:
+    """'failed' / 'successful' requests: status is not ok / is ok (a status value named in the data wins)."""
+    if any(dimension == "status" for dimension, _, _ in reading.filters):
+        return {}
+    found = [(i, STATUS_WORDS[t]) for i, t in enumerate(reading.tokens) if t in STATUS_WORDS and i not in reading.taken]
+    if not found or len({meaning for _, meaning in found}) > 1:
+        return {}
+    value, negate = found[0][1]
+    return {"status": Filter("status", (value,), negate=negate), "status_positions": frozenset(i for i, _ in found)}
 
 
 def find_dimensions(reading: Reading, context: PlannerContext, planner: Planner) -> Reading:
@@ -266,9 +283,12 @@ def find_follow_up(reading: Reading, context: PlannerContext, planner: Planner) 
         FOLLOW_UP.search(text)
         or re.search(r"\binstead\b", text)
         or (not reading.metrics and shift_window(previous.window, text, context.as_of) is not None)
-        or (not reading.metrics and not unknown_words and (reading.dimensions or reading.filters or reading.time or reading.grain or TOP_N.search(text)))
+        or (not reading.metrics and not unknown_words
+            and (reading.dimensions or reading.filters or reading.status or reading.time or reading.grain or TOP_N.search(text)))
     )
     metrics = reading.metrics
+    if not metrics and reading.status is not None:
+        metrics = ("requests",)  # "how many failed yesterday?"
     if not metrics and not follow_up and (ANOMALY.search(text) or SAVINGS_INTENT.search(text)):
         metrics = ("cost",)  # "anything unusual?", "where are we wasting money?": every series is looked at
     if not metrics:
@@ -298,6 +318,9 @@ def find_intent(reading: Reading, context: PlannerContext, planner: Planner) -> 
     for dimension, count in _values_per_dimension(reading.filters).items():
         if count > 1 and dimension not in dimensions and not NEGATION.search(text):
             dimensions.append(dimension)  # "gpt-4o vs claude-sonnet-4": one row each
+    period = peak_period(text) if not dimensions else None
+    if period is not None and not WHY.search(text):  # "on which day did GPU cost peak?": periods ranked
+        return replace(reading, metrics=tuple(metrics), dimensions=(), grain=period, intent=Intent.RANKING)
     intent = read_intent(text, metrics, dimensions, reading.grain, reading.time, model)
     if intent == Intent.COMPARISON and dimensions and not (reading.time and reading.time.comparison):
         intent = Intent.BREAKDOWN
@@ -319,7 +342,10 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
     window = time.window if time else default_window(context.as_of)
     this_month = _this_month(context.as_of)
     if intent == Intent.FORECAST:
-        return QueryPlan(intent=intent, metrics=tuple(metrics), window=this_month, filters=tuple(_as_filters(reading.filters, text)))
+        if time is not None and time.window.start != this_month.start:  # "in December", "next quarter"
+            return Clarification(ErrorKind.NOT_SUPPORTED, f"I forecast the current month only, from its days so far "
+                                 f"({this_month.describe()}); not {time.window.label}.", similar_questions(text))
+        return QueryPlan(intent=intent, metrics=tuple(metrics), window=this_month, filters=_plan_filters(reading))
     if intent == Intent.BUDGET:
         if not set(metrics) - {"budget"} and re.search(r"\bcloud\b", text):
             metrics = ["cost", *metrics]  # "the cloud budget" caps billing cost
@@ -328,10 +354,10 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
             metrics=tuple(metrics),
             window=time.window if time else this_month,
             dimensions=tuple(dimensions),
-            filters=tuple(_as_filters(reading.filters, text)),
+            filters=_plan_filters(reading),
             notes=("total",) if re.search(r"\b(total|overall|whole|company)\b", text) else (),
         )
-    plan_filters = tuple(_as_filters(reading.filters, text))
+    plan_filters = _plan_filters(reading)
     if intent == Intent.SAVINGS:
         # "optimize GPU usage": everyday words that happen to be values elsewhere ("Usage") do not narrow it.
         plan_filters = tuple(f for f in plan_filters if table in model.dimensions[f.dimension].columns)
@@ -339,7 +365,15 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
     for check in _check_table(model, table, dimensions, plan_filters, metrics):
         return check
     limit, ascending = read_limit(text, intent)
+    if intent == Intent.COMPARISON and (RANKING.search(text) or re.search(r"\bmovers?\b", text)):
+        # "which feature grew the most from October to November", "biggest movers": ranked by the change
+        if not dimensions and table in DRIVER_DIMENSION:
+            dimensions = [DRIVER_DIMENSION[table]]
+        limit, ascending = read_limit(text, Intent.RANKING)
+        ascending = bool(FALLING.search(text))
     grain = reading.grain
+    if intent == Intent.RANKING and grain is not None and not dimensions:
+        limit = limit if TOP_N.search(text) else 1  # "which day": the one period
     if intent == Intent.WHY_CHANGED:
         window = _with_previous(window)
         if not dimensions:
@@ -355,10 +389,15 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
         window=window,
         dimensions=tuple(dimensions),
         filters=plan_filters,
-        grain=grain if intent == Intent.TREND else None,
+        grain=grain if intent == Intent.TREND or (intent == Intent.RANKING and not dimensions) else None,
         limit=limit,
         ascending=ascending,
     )
+
+
+def _plan_filters(reading: Reading) -> tuple[Filter, ...]:
+    found = _as_filters(reading.filters, reading.text)
+    return tuple(found + [reading.status]) if reading.status is not None else tuple(found)
 
 
 def _this_month(as_of: date) -> Window:
@@ -565,7 +604,7 @@ def _edit(previous: QueryPlan, reading: Reading, context: PlannerContext, planne
     new_filters = list(previous.filters)
     if re.search(r"\b(all|every|any)\b.*\b(env\w*|teams?|features?|models?)\b|\bremove the filter|\bwithout filter", text):
         new_filters = []
-    for f in _as_filters(filters, text):
+    for f in _plan_filters(reading):
         new_filters = [old for old in new_filters if old.dimension != f.dimension] + [f]
     new_intent = previous.intent
     new_grain = previous.grain

@@ -43,7 +43,9 @@ WHY = re.compile(r"\b(why|what caused|what drove|what drives|what made|what's be
 CHANGE = re.compile(r"\b(jump|jumped|jumps|spike|spiked|rise|rose|risen|increase|increased|grow|grew|grown|drop|dropped|fall|fell|decrease|decreased|change|changed|go up|went up|go down|went down|up|down|higher|lower)\b")
 FORECAST = re.compile(
     r"\b(forecasts?|projected|projection|project(?:ing)? (?:our|the)|end of (?:the |this )?month|month[- ]end|eom|run[- ]rate|"
-    r"on track|on pace|at this pace|will (?:we|it) (?:end|land|finish|blow|exceed|go over|hit))\b"
+    r"on track|on pace|at this pace|will (?:we|it) (?:end|land|finish|blow|exceed|go over|hit)|"
+    r"will (?:we|it|they|our [\w-]+(?: [\w-]+)?|the [\w-]+(?: [\w-]+)?) (?:spend|cost|be|reach|come to|total|use|need)|"
+    r"(?:are|is) (?:we|it) going to (?:spend|cost|be|reach)|expected to (?:spend|cost|be|reach)|by (?:the )?end of (?:the )?month)\b"
 )
 ANOMALY = re.compile(r"\b(unusual|anomal\w*|weird|strange|odd|outliers?|unexpected|surpris\w*)\b")
 BUDGET = re.compile(r"\b(budgets?|over budget|burn|spend limit)\b")
@@ -96,6 +98,9 @@ def read_intent(text: str, metrics, dimensions, grain, time, model) -> str:
     return "total"
 
 
+FALLING = re.compile(r"\b(fell|fall|falls|fallen|dropped|drop|drops|declined?|decreased?|shrank|shrunk|went down|cut)\b")
+
+
 def read_limit(text: str, intent: str) -> tuple[int | None, bool]:
     ascending = bool(ASCENDING.search(text))
     match = TOP_N.search(text)
@@ -116,7 +121,7 @@ def read_limit(text: str, intent: str) -> tuple[int | None, bool]:
 
 
 SPECIFIC = (
-    "cost_per_request", "cost_per_user", "tokens_per_request", "output_tokens_per_request", "error_rate",
+    "cost_per_mtok", "cost_per_ktok", "cache_hit_rate", "cost_per_request", "cost_per_user", "tokens_per_request", "output_tokens_per_request", "error_rate",
     "repeat_share", "retry_cost", "cached_tokens", "idle_gpu_cost", "gpu_utilization", "latency_p95", "latency_p50",
 )
 
@@ -137,8 +142,46 @@ def most_specific_metric(metrics: list[str], tokens, text: str) -> list[str]:
     return metrics
 
 
-def money_on_usage(metrics: list[str], model: SemanticModel) -> list[str]:
+# Words that name how a request ended: a filter on the status dimension, never a metric of their own
+# ("failed requests per feature" is a count of requests that did not succeed, not the error rate).
+STATUS_WORDS = {
+    **dict.fromkeys(("failed", "failing", "failure", "failures", "errored", "erroring", "error", "errors", "unsuccessful"), ("ok", True)),
+    **dict.fromkeys(("successful", "succeeded", "success", "successes"), ("ok", False)),
+}
+
+
+# "which day had the most ...", "on which day did it peak", "our busiest week": a ranking of periods.
+PEAK_PERIOD = re.compile(
+    r"\b(?:which|what) (?P<unit>day|date|week|month|hour)\b"
+    r"|\b(?:peak|busiest|quietest|most expensive|costliest|priciest|cheapest|highest|lowest|worst|best|biggest|largest|record)"
+    r" (?P<unit2>day|date|week|month|hour)\b"
+    r"|\b(?P<unit3>day|date|week|month|hour)s? (?:with|had|saw) the (?:most|highest|lowest|least|fewest|biggest|largest)\b"
+    r"|\b(?:top|bottom|first) (?:\d+|" + "|".join(NUMBER_WORDS) + r") (?P<unit4>day|date|week|month|hour)s?\b"
+)
+PEAK_WORDS = frozenset("peak peaked peaks busiest quietest record".split())
+
+
+def peak_period(text: str) -> str | None:
+    """The period unit a 'which day had the most' question ranks, or None."""
+    found = PEAK_PERIOD.search(text)
+    if found is None:
+        return None
+    unit = found["unit"] or found["unit2"] or found["unit3"] or found["unit4"]
+    return "day" if unit == "date" else unit
+
+
+SEVERAL = re.compile(r"\b(and|&|plus|vs|versus|as well as|along with|alongside)\b|,")
+
+
+def several_metrics(metrics: list[str], text: str, model: SemanticModel) -> bool:
+    """'list cost and effective cost', 'requests vs errors': two or more metrics of one table asked together."""
+    return len(metrics) > 1 and len({model.metrics[m].table for m in metrics}) == 1 and bool(SEVERAL.search(text))
+
+
+def money_on_usage(metrics: list[str], model: SemanticModel, text: str = "") -> list[str]:
     """'spent on tokens' is inference cost; 'spend on GPU hours' is GPU cost; 'LLM spend' beats 'cost'."""
+    if several_metrics(metrics, text, model):
+        return metrics
     if "cost" in metrics and any(model.metrics[m].unit == "usd" for m in metrics if m != "cost"):
         return [m for m in metrics if m != "cost"]
     if "cost" in metrics and len(metrics) > 1:

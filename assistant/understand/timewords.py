@@ -302,7 +302,10 @@ _CONNECTOR = _compile(r"\b(?:vs\.?|versus|compared?\s+(?:to|with)|comparing\s+(?
                       r"|relative\s+to|against|than)\s*$", whole=True)
 _SINCE = _compile(r"\b(?P<kw>since|starting(?:\s+(?:from|on|in|with))?|beginning|from)\s+$", whole=True)
 _RANGE_TAIL = _compile(r"\s*(?:to|through|thru|until|till|and|-)\b", whole=True)
-_COMPARE_VERB = _compile(r"\b(?:compare[ds]?|comparing|comparison|differences?|differ|delta|change[ds]?)\b", whole=True)
+# "compare October and November", "grew the most from October to November": the later window against the earlier.
+_COMPARE_VERB = _compile(r"\b(?:compare[ds]?|comparing|comparison|differences?|differ|delta|change[ds]?|grew|grow[ns]?|rose|ris(?:e|en|es)"
+                         r"|increased?|decreased?|fell|fall(?:en|s)?|dropped|drops?|declined?|jump(?:ed)?|went (?:up|down)|moved|movers?)\b",
+                         whole=True)
 _PAIR_GAP = _compile(r"\s*,?\s*(?:and|&|to|with|through|until|till|-|–)?\s*", whole=True)
 _JOIN_GAP = _compile(r"[\s,;:()\-–—]*(?:(?:and|to|with|&)\s+)?", whole=True)
 _BETWEEN = _compile(r"\b(?:between|from)\s+$", whole=True)
