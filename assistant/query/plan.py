@@ -53,6 +53,18 @@ class Filter:
 
 
 @dataclass(frozen=True)
+class Threshold:
+    """metric op value, kept per group (HAVING): 'more than $50', 'above 2%' (a fraction: 0.02)."""
+
+    metric: str
+    op: str  # >, >=, <, <=
+    value: float
+
+    def describe(self) -> str:
+        return f"{self.metric} {self.op} {self.value:g}"
+
+
+@dataclass(frozen=True)
 class QueryPlan:
     intent: Intent
     metrics: tuple[str, ...]
@@ -63,6 +75,8 @@ class QueryPlan:
     limit: int | None = None
     ascending: bool = False
     notes: tuple[str, ...] = field(default=(), compare=False)
+    ratio: str | None = None  # "share" (X as a share of Y) or "per" (X per Y): metrics[0] over metrics[1]
+    thresholds: tuple[Threshold, ...] = ()  # groups kept: "features that spent more than $50"
 
     def __post_init__(self) -> None:
         if self.intent not in INTENTS:
@@ -95,6 +109,10 @@ class QueryPlan:
             text += f" vs {self.window.compare_start} to {self.window.compare_end}"
         for f in self.filters:
             text += f", {f.describe()}"
+        for threshold in self.thresholds:
+            text += f", {threshold.describe()}"
+        if self.ratio:
+            text += f", {self.ratio}"
         if self.limit:
             text += f", {'bottom' if self.ascending else 'top'} {self.limit}"
         return text

@@ -32,12 +32,14 @@ def reading_of(plan: QueryPlan, model: SemanticModel) -> dict[str, Any]:
     window = plan.window.label
     if plan.compared and plan.intent in (Intent.WHY_CHANGED, Intent.COMPARISON):
         window += " vs the period before" if plan.window.label != "last week" else " vs the week before"
-    parts = [" and ".join(metrics)]
+    joiner = {"share": " as a share of ", "per": " per "}.get(plan.ratio or "", " and ")
+    parts = [joiner.join(metrics)]
     if plan.grain:
         parts.append(f"per {plan.grain}")
     if by:
         parts.append("by " + " and ".join(by))
     parts += filters
+    parts += [f"{model.metrics[c.metric].label if c.metric in model.metrics else c.metric} {c.op} {c.value:g}" for c in plan.thresholds]
     parts.append(window)
     if plan.limit:
         parts.append(f"{'bottom' if plan.ascending else 'top'} {plan.limit}")

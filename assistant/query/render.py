@@ -118,9 +118,18 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
         total = exp.Window(this=exp.Sum(this=model.metrics[main].expression.copy()), over="OVER")
         projections.append(exp.alias_(exp.Div(this=model.metrics[main].expression.copy(), expression=total), "share"))
 
+    if plan.ratio and len(plan.metrics) == 2 and not compare:  # "retry cost as a share of inference cost"
+        part, whole = (model.metrics[m].expression for m in plan.metrics)
+        name = "share" if plan.ratio == "share" else f"{plan.metrics[0]}_per_{plan.metrics[1]}"
+        ratio = exp.Div(this=exp.paren(part.copy()), expression=exp.func("nullif", exp.paren(whole.copy()), exp.Literal.number(0)))
+        projections.append(exp.alias_(ratio, name))
     query = exp.select(*projections).from_(table).where(exp.and_(*conditions))
     if groups:
         query = query.group_by(*[expression.copy() for _, expression in groups])
+    for threshold in plan.thresholds:
+        compare_to = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}[threshold.op]
+        query = query.having(compare_to(this=model.metrics[threshold.metric].expression.copy(),
+                                        expression=exp.Literal.number(threshold.value)))
     if plan.intent == "trend" and plan.grain:
         order = [exp.Ordered(this=exp.column(plan.grain))] + [exp.Ordered(this=exp.column(d)) for d in plan.dimensions]
     elif groups:

@@ -173,6 +173,10 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool) -> frozense
         words |= _INTENT_WORDS[Intent.COMPARISON]
     if plan.limit is not None:
         words |= _INTENT_WORDS[Intent.RANKING]
+    if plan.ratio is not None:
+        words |= _RATIO_WORDS | {"of", "per", "total"}
+    if plan.thresholds:
+        words |= {"that", "with", "had", "having", "where", "whose"}
     if plan.intent == Intent.COMPARISON:
         words |= _INTENT_WORDS[Intent.WHY_CHANGED] | {"movers", "mover", "from"}
     table = model.metrics[plan.metric].table

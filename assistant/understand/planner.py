@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from assistant.query.plan import Clarification, Filter, Intent, QueryPlan
+from assistant.query.plan import Clarification, Filter, Intent, QueryPlan, Threshold
 from assistant.query.reading import reading_of
 from assistant.query.window import Window
 from assistant.semantic import SemanticModel, load_semantic_model
@@ -37,9 +37,12 @@ from assistant.understand.reading import (
     NOT_A_QUESTION,
     NUMBER_WORDS,
     RANKING,
+    RATIO_OF,
     SAVINGS_INTENT,
     SQL_COMMAND,
     STATUS_WORDS,
+    THRESHOLD,
+    THRESHOLD_OPS,
     TIE_ORDER,
     TOP_N,
     UNIT_WORDS,
@@ -105,6 +108,9 @@ class Reading:
     intent: Intent | None = None
     status: Filter | None = None  # "failed", "successful": how the requests ended
     status_positions: frozenset[int] = frozenset()
+    ratio: str | None = None  # "share" or "per": metrics[0] over metrics[1]
+    thresholds: tuple[Threshold, ...] = ()
+    threshold_positions: frozenset[int] = frozenset()
 
     @property
     def taken(self) -> set[int]:
@@ -113,7 +119,7 @@ class Reading:
 
     @property
     def filter_positions(self) -> set[int]:
-        return {i for f in self.filters for i in f[2]} | set(self.status_positions)
+        return {i for f in self.filters for i in f[2]} | set(self.status_positions) | set(self.threshold_positions)
 
 
 Stage = Callable[[Reading, PlannerContext, Planner], "Reading | Clarification"]
@@ -161,7 +167,7 @@ def understood_question(plan: QueryPlan, model: SemanticModel) -> str:
 
 def read_words(question: str, context: PlannerContext, planner: Planner) -> Reading | Clarification:
     """Normalize and correct the words; refuse what is unsafe or not a question; take out the time phrase."""
-    text = expand_abbreviations(question.strip().lower())
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", expand_abbreviations(question.strip().lower()))  # 1,000 -> 1000
     if not text:
         return Clarification(ErrorKind.UNKNOWN_QUESTION, "Ask a question about your costs.", similar_questions(""))
     if SQL_COMMAND.search(text) or DESTRUCTIVE.search(text):
@@ -213,9 +219,53 @@ def find_metrics(reading: Reading, context: PlannerContext, planner: Planner) ->
             trendish = phrase in (("trend",), ("trends",), ("over", "time"), ("timeline",))
             if not (trendish and grain is not None):
                 grain = match.name
+    ratio = _ratio(metrics, phrases, tokens, planner.model)
+    if ratio is not None:  # "X as a share of Y", "X per Y": both metrics, in that order
+        return replace(reading, phrases=tuple(phrases), metrics=ratio[1], dimensions=tuple(dimensions), grain=grain, ratio=ratio[0])
     metrics = money_on_usage(metrics, planner.model, reading.text)
     metrics = most_specific_metric(metrics, tokens, reading.text)
     return replace(reading, phrases=tuple(phrases), metrics=tuple(metrics), dimensions=tuple(dimensions), grain=grain)
+
+
+def _ratio(metrics: list[str], phrases: list[PhraseMatch], tokens: list[str], model: SemanticModel) -> tuple[str, tuple[str, str]] | None:
+    """('share' | 'per', (numerator, denominator)) when one metric of a table is asked over another."""
+    spans = [p for p in phrases if p.kind == "metric" and p.name in metrics]
+    if len(spans) != 2 or spans[0].name == spans[1].name:
+        return None
+    first, second = spans
+    if model.metrics[first.name].table != model.metrics[second.name].table:
+        return None
+    between = " ".join(tokens[first.span[1] : second.span[0]])
+    if RATIO_OF.search(between + " "):
+        return "share", (first.name, second.name)
+    if between.strip() in ("per", "for each", "per each"):
+        return "per", (first.name, second.name)
+    return None
+
+
+def find_thresholds(reading: Reading, context: PlannerContext, planner: Planner) -> Reading:
+    """Groups kept by a bound on a metric: 'more than $50', 'an error rate above 2%', 'over 1000 requests'."""
+    model = planner.model
+    if not reading.metrics or not (reading.dimensions or reading.grain):
+        return reading
+    found, positions = [], set()
+    tokens = reading.tokens
+    for match in THRESHOLD.finditer(reading.rest):
+        metric = reading.metrics[0]
+        after = reading.rest[match.end():].split()
+        for phrase in reading.phrases:  # "over 1000 requests": the metric named right after the number
+            words = tokens[phrase.span[0] : phrase.span[1]]
+            if phrase.kind == "metric" and after[: len(words)] == list(words) and model.metrics[phrase.name].table == model.metrics[metric].table:
+                metric = phrase.name
+        value = float(match["number"]) * {"k": 1e3, "m": 1e6}.get(match["scale"] or "", 1.0)
+        if match["scale"] in ("%", "percent") and model.metrics[metric].unit == "ratio":
+            value /= 100
+        found.append(Threshold(metric, THRESHOLD_OPS[match["op"]], value))
+        words = match.group(0).replace("$", " ").replace("%", " % ").split()
+        positions |= {i for i, token in enumerate(tokens) if token in words}
+    if not found:
+        return reading
+    return replace(reading, thresholds=tuple(found), threshold_positions=frozenset(positions))
 
 
 def find_filters(reading: Reading, context: PlannerContext, planner: Planner) -> Reading | Clarification:
@@ -318,6 +368,9 @@ def find_intent(reading: Reading, context: PlannerContext, planner: Planner) -> 
     for dimension, count in _values_per_dimension(reading.filters).items():
         if count > 1 and dimension not in dimensions and not NEGATION.search(text):
             dimensions.append(dimension)  # "gpt-4o vs claude-sonnet-4": one row each
+    if reading.ratio is not None:  # one metric over another: a figure, or one per group
+        return replace(reading, metrics=tuple(reading.metrics), dimensions=tuple(dimensions),
+                       intent=Intent.BREAKDOWN if dimensions else Intent.TOTAL)
     period = peak_period(text) if not dimensions else None
     if period is not None and not WHY.search(text):  # "on which day did GPU cost peak?": periods ranked
         return replace(reading, metrics=tuple(metrics), dimensions=(), grain=period, intent=Intent.RANKING)
@@ -327,7 +380,7 @@ def find_intent(reading: Reading, context: PlannerContext, planner: Planner) -> 
     return replace(reading, metrics=tuple(metrics), dimensions=tuple(dimensions), intent=Intent(intent))
 
 
-STAGES: tuple[Stage, ...] = (find_metrics, find_filters, find_dimensions, find_follow_up, find_intent)
+STAGES: tuple[Stage, ...] = (find_metrics, find_filters, find_dimensions, find_follow_up, find_intent, find_thresholds)
 
 
 def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> QueryPlan | Clarification:
@@ -378,7 +431,7 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
         window = _with_previous(window)
         if not dimensions:
             dimensions = [DRIVER_DIMENSION[table]] if table in DRIVER_DIMENSION else []
-    elif intent in (Intent.COMPARISON, Intent.TOTAL) and window.compare_start is None:
+    elif intent in (Intent.COMPARISON, Intent.TOTAL) and window.compare_start is None and reading.ratio is None:
         window = _with_previous(window)
     if intent == Intent.TREND:
         grain = grain or ("day" if window.days <= 93 else "week")
@@ -392,6 +445,8 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
         grain=grain if intent == Intent.TREND or (intent == Intent.RANKING and not dimensions) else None,
         limit=limit,
         ascending=ascending,
+        ratio=reading.ratio,
+        thresholds=reading.thresholds,
     )
 
 

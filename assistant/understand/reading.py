@@ -170,6 +170,18 @@ def peak_period(text: str) -> str | None:
     return "day" if unit == "date" else unit
 
 
+# "retry cost as a share of inference cost", "idle GPU cost as a percentage of GPU cost": one metric over another.
+RATIO_OF = re.compile(r"\b(?:share|percentage|percent|fraction|proportion|ratio|portion) of\b|%\s+of\b")
+# "features that spent more than $50", "models with an error rate above 2%", "teams with over 1000 requests".
+THRESHOLD = re.compile(
+    r"\b(?P<op>more than|greater than|higher than|over|above|exceeding|exceeded|at least|less than|lower than|fewer than|under|below|at most)"
+    r"\s+\$?(?P<number>\d+(?:\.\d+)?)\s*(?P<scale>k|m|%|percent)?(?![\w.])"
+)
+THRESHOLD_OPS = {"more than": ">", "greater than": ">", "higher than": ">", "over": ">", "above": ">", "exceeding": ">",
+                 "exceeded": ">", "at least": ">=", "less than": "<", "lower than": "<", "fewer than": "<", "under": "<",
+                 "below": "<", "at most": "<="}
+
+
 SEVERAL = re.compile(r"\b(and|&|plus|vs|versus|as well as|along with|alongside)\b|,")
 
 
