@@ -175,3 +175,28 @@ def test_a_change_is_now_minus_before_for_every_kind_of_metric(executor, warehou
     now, before, change = answer.rows[0]
     assert answer.columns[2].endswith("_change")
     assert change == pytest.approx(now - before)
+
+
+LAST_WEEK = "ts >= TIMESTAMP '2026-10-19' AND ts < TIMESTAMP '2026-10-26'"
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("failed requests by feature last week",
+     f"SELECT feature, COUNT(*) FROM llm_requests WHERE {LAST_WEEK} AND status <> 'ok' GROUP BY feature"),
+    ("requests and inference cost by team last week",
+     f"SELECT team, COUNT(*), SUM(cost_usd) FROM llm_requests WHERE {LAST_WEEK} GROUP BY team"),
+    ("retry cost as a share of inference cost by team last week",
+     f"SELECT team, SUM(cost_usd) FILTER (WHERE attempt > 1), SUM(cost_usd), "
+     f"SUM(cost_usd) FILTER (WHERE attempt > 1) / SUM(cost_usd) FROM llm_requests WHERE {LAST_WEEK} GROUP BY team"),
+    ("teams with over 10 requests last week",
+     f"SELECT team, COUNT(*) FROM llm_requests WHERE {LAST_WEEK} GROUP BY team HAVING COUNT(*) > 10"),
+    ("which day had the most requests last week?",
+     f"SELECT date_trunc('day', ts) AS d, COUNT(*) AS n FROM llm_requests WHERE {LAST_WEEK} GROUP BY d ORDER BY n DESC LIMIT 1"),
+], ids=lambda value: value[:40])
+def test_question_shapes_answer_what_hand_written_sql_answers(question, gold, executor, warehouse_settings):
+    answer = ask(question, AskContext(settings=warehouse_settings, executor=executor))
+    assert answer.answered, answer.error
+    expected = executor.query(gold).rows
+    assert expected, "the gold must have rows on the tiny warehouse"
+    normalized = sorted(tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in answer.rows)
+    assert normalized == sorted(tuple(round(v, 9) if isinstance(v, float) else v for v in row) for row in expected)

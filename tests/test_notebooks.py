@@ -42,6 +42,11 @@ QUESTIONS = [
     "Daily inference cost last week",
 ]
 FORMATS = ("md", "html", "ipynb")
+READINGS = [  # how QUESTIONS are read, in order
+    "Read as: inference cost · last week",
+    "Read as: inference cost · by feature · last week",
+    "Read as: inference cost · per day · last week · trend",
+]
 
 
 def _copy_home(warehouse_settings, to: Path):
@@ -133,13 +138,13 @@ def test_html_is_self_contained(runs, asked):
 
 def test_html_escapes_questions_and_names_the_unanswered(home, tmp_path, capsys):
     notebook = _write_notebook(tmp_path / "nb.yaml", [
-        "Inference cost by model last week <script>alert(1)</script>",
-        "What is the meaning of life?",
+        "Inference cost by model last week",
+        "What is the meaning of life? <script>alert(1)</script>",
     ], title="Escapes <b>")
     code = notebook_command(notebook, "html", tmp_path / "out", home)
     line = capsys.readouterr().out
     assert code == 2
-    assert "1 answered, 1 not answered" in line and '#2 "What is the meaning of life?"' in line
+    assert "1 answered, 1 not answered" in line and '#2 "What is the meaning of life? <script>alert(1)</script>"' in line
     text = (tmp_path / "out" / "escapes-b.html").read_text()
     assert "<script" not in text.lower() and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "<title>Escapes &lt;b&gt;</title>" in text
@@ -190,6 +195,58 @@ def test_second_run_says_what_changed(warehouse_settings, tmp_path):
     assert f"Since the last run on 2026-10-31 06:00 UTC: {format_cell(before, 'inference_cost')} → {format_cell(after, 'inference_cost')} (+{pct:.1f}%)." in text
     assert "Unchanged since the last run on 2026-10-31 06:00 UTC" in text
     assert "New question since the last run on 2026-10-31 06:00 UTC." in text
+
+
+def _shown(run, fmt: str) -> str:
+    """What a report shows: the file's text, or for .ipynb its cells' Markdown and the answers' Markdown outputs."""
+    if fmt != "ipynb":
+        return run.report.read_text()
+    import nbformat
+
+    notebook = nbformat.read(run.report, as_version=4)
+    shown = [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
+    shown += [o.data.get("text/markdown", "") for cell in notebook.cells if cell.cell_type == "code"
+              for o in cell.outputs if o.output_type == "display_data"]
+    return "\n".join(shown)
+
+
+# How each format shows the reading line: Markdown in italics, HTML in its own escaped paragraph.
+READ_AS_LINE = {"md": "_{}_", "html": '<p class="reading">{}</p>', "ipynb": "_{}_"}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_each_answer_says_how_its_question_was_read(runs, asked, fmt):
+    assert [a.read_as() for a in asked] == READINGS
+    text = _shown(runs[fmt], fmt)
+    at = [text.find(READ_AS_LINE[fmt].format(line)) for line in READINGS]
+    assert -1 not in at and at == sorted(at), at  # each line once, under its own question
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_question_partly_understood_shows_what_was_read(home, tmp_path, fmt):
+    notebook = _write_notebook(tmp_path / "nb.yaml", ["What is our LLM spend on the moon last week?"])
+    run = run_notebook(notebook, home, fmt, tmp_path / "out")
+    assert run.exit_code == 2
+    text = _shown(run, fmt)
+    assert "Not answered:" in text and "moon" in text
+    assert READ_AS_LINE[fmt].format("Read as: inference cost · last week") in text
+
+
+@pytest.mark.parametrize("fmt, shown", [
+    ("md", "_Read as: requests · team is &lt;b>cx&lt;/b> · last week_"),
+    ("html", '<p class="reading">Read as: requests · team is &lt;b&gt;cx&lt;/b&gt; · last week</p>'),
+])
+def test_the_reading_line_is_escaped(fmt, shown):
+    from ui.notebooks.reports import QuestionResult, Report, render_html, render_markdown
+
+    reading = {"metrics": ["requests"], "by": [], "filters": ["team = <b>cx</b>"], "window": "last week",
+               "intent": "total", "text": "requests · team is <b>cx</b> · last week"}
+    answer = Answer("requests for team cx last week", "planner", text="**12** requests.", reading=reading)
+    report = Report("Escapes", datetime(2026, 10, 31, tzinfo=UTC), (QuestionResult(answer.question, None, answer),))
+    text = render_markdown(report)[0] if fmt == "md" else render_html(report)
+    assert shown in text
+    if fmt == "html":
+        assert "<b>cx" not in text
 
 
 def test_headline_and_change_rules():
@@ -251,7 +308,7 @@ def test_ipynb_shows_each_answer(runs, asked, executed, which):
         shown = [o.data for o in cell.outputs if o.output_type == "display_data"]
         markdown = "\n".join(d.get("text/markdown", "") for d in shown)
         bold = re.search(r"\*\*([^*]+)\*\*", answer.text).group(1)
-        assert bold in markdown and answer.window.describe() in markdown
+        assert bold in markdown and answer.window.describe() in markdown and answer.read_as() in markdown
         assert any("text/html" in d for d in shown) == bool(answer.rows)  # the table, as a DataFrame
         if answer.chart:
             chart = next(d for d in shown if "image/png" in d)

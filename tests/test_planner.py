@@ -42,6 +42,8 @@ def test_question_becomes_the_expected_plan(planner, case):
         assert result.limit == case["limit"]
     if "grain" in case:
         assert result.grain == case["grain"]
+    assert result.ratio == case.get("ratio")
+    assert [[c.metric, c.op, c.value] for c in result.thresholds] == case.get("thresholds", [])
     filters = {f.dimension: list(f.values) for f in result.filters}
     assert filters == case.get("filters", {})
     assert sorted(f.dimension for f in result.filters if f.negate) == case.get("negated", [])
