@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install install-test chromium demo test bench clean
+.PHONY: install install-test chromium demo test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,12 @@ chromium:
 demo: install
 	$(VENV)/bin/finops demo
 
-test: install-test
+test: install-test lint
 	$(PY) -m pytest
+
+lint: $(VENV)/.installed-test
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: install-test
 	$(PY) evals/bench_ingest.py

@@ -17,8 +17,14 @@ from warehouse import ingest as ingest_module
 from warehouse.contract import TABLES
 from warehouse.errors import IngestError, WarehouseError
 from warehouse.executor import Executor
+from warehouse.focus import ADDED as FOCUS_ADDED
+from warehouse.info import focus_versions
 from warehouse.ingest import ingest
 from warehouse.lake import Lake
+from warehouse.sources import column_key
+
+FOCUS_12 = FOCUS_SAMPLE.parent / "focus-1.2-columns.csv"
+FOCUS_KEYS = {column_key(name) for name in TABLES["billing"].column_names}
 
 
 def count(settings, table: str) -> int:
@@ -64,12 +70,13 @@ def test_focus_sample_loads_every_row_with_nulls_and_tags_converted(settings):
     assert kept_extra == 1000  # the non-standard Id column is kept as x_Id
 
 
-def test_loading_the_same_file_again_adds_nothing(settings, tmp_path):
-    ingest([FOCUS_SAMPLE], settings)
+@pytest.mark.parametrize("export", [FOCUS_SAMPLE, FOCUS_12], ids=["focus-1.0", "focus-1.2"])
+def test_loading_the_same_file_again_adds_nothing(settings, tmp_path, export):
+    ingest([export], settings)
     before = snapshot(settings)
     copy = tmp_path / "renamed-copy.csv"
-    shutil.copy(FOCUS_SAMPLE, copy)
-    report = ingest([FOCUS_SAMPLE, copy], settings)
+    shutil.copy(export, copy)
+    report = ingest([export, copy], settings)
     assert [r.status for r in report.results] == ["skipped", "skipped"]
     assert "already loaded" in report.results[0].message
     assert snapshot(settings) == before
@@ -94,6 +101,119 @@ def test_snake_case_focus_columns_and_utc_offsets_are_normalized(settings, tmp_p
     with Executor(settings) as executor:
         starts = {r[0] for r in executor.query("SELECT ChargePeriodStart FROM billing").rows}
     assert datetime(2024, 9, 18, 20, 0) in starts
+
+
+# --- every FOCUS 1.0-1.2 column under its own name ---------------------------------------------------
+
+# export -> (columns that are not FOCUS columns, as kept; the FOCUS version `finops info` reports)
+FOCUS_EXPORTS = {
+    "focus-1.0-sample": (FOCUS_SAMPLE, {"x_Id"}, "1.0"),
+    "focus-1.2-columns": (FOCUS_12, {"x_CostCenter", "x_BillingProfileId"}, "1.2"),
+}
+
+
+@pytest.mark.parametrize("name", FOCUS_EXPORTS)
+def test_focus_columns_keep_their_names_and_others_get_x(settings, name):
+    export, extras, version = FOCUS_EXPORTS[name]
+    [result] = ingest([export], settings).results
+    assert result.status == "loaded", result.message
+    source = duckdb.connect()
+    read = f"read_csv('{export}', all_varchar=true, nullstr=['NULL', ''])"
+    header = [row[0] for row in source.execute(f"DESCRIBE SELECT * FROM {read}").fetchall()]
+    with Executor(settings) as executor:
+        columns = list(executor.schema()["billing"])
+        assert {c for c in columns if c.startswith("x_")} == extras
+        assert not [c for c in columns if c.startswith("x_") and column_key(c[2:]) in FOCUS_KEYS]
+        for column in header:  # each FOCUS column of the export holds its values under its own name
+            if column_key(column) in FOCUS_KEYS:
+                kept = executor.query(f'SELECT count("{column}") FROM billing').rows[0][0]
+                assert kept == source.execute(f'SELECT count("{column}") FROM {read}').fetchall()[0][0], column
+        assert focus_versions(executor) == (version,)
+
+
+def test_focus_1_2_columns_are_typed(settings):
+    ingest([FOCUS_12], settings)
+    with Executor(settings) as executor:
+        result = executor.query(
+            "SELECT SkuPriceDetails, sum(PricingCurrencyEffectiveCost) OVER (), CommitmentDiscountQuantity, "
+            "json_extract(SkuPriceDetails, '$.F_CoreCount')::INTEGER, BillingAccountType, Tags['team'] "
+            "FROM billing ORDER BY BilledCost DESC LIMIT 1"
+        )
+    types = dict(zip(result.columns, result.types))
+    assert types["SkuPriceDetails"] == "VARCHAR"  # JSON text as the export wrote it
+    details, pricing_effective, quantity, cores, account_type, team = result.rows[0]
+    assert details.startswith('{"F_CoreCount": 4')
+    assert (pricing_effective, quantity, cores, account_type, team) == (pytest.approx(13.5), 24.0, 4, "Billing Profile", "platform")
+
+
+def test_sku_price_details_read_as_an_object_become_json_text(settings, tmp_path):
+    path = tmp_path / "billing.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT * REPLACE ({{'F_CoreCount': 4, 'F_Series': 'Dv5'}} AS SkuPriceDetails) FROM read_csv('{FOCUS_12}')) TO '{path}'"
+    )
+    assert ingest([path], settings).results[0].status == "loaded"
+    with Executor(settings) as executor:
+        details = {row[0] for row in executor.query("SELECT DISTINCT SkuPriceDetails FROM billing").rows}
+    assert details == {'{"F_CoreCount":4,"F_Series":"Dv5"}'}
+
+
+def _variant(tmp_path: Path, name: str, select: str) -> Path:
+    """A copy of a fixture changed by one SELECT over it (`src`)."""
+    path = tmp_path / f"{name}.csv"
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW src AS SELECT * FROM read_csv('{FOCUS_12}', all_varchar=true)")
+    con.execute(f"CREATE VIEW sample AS SELECT * FROM read_csv('{FOCUS_SAMPLE}', all_varchar=true) LIMIT 5")
+    con.execute(f"COPY ({select}) TO '{path}' (HEADER)")
+    return path
+
+
+VERSION_CASES = {
+    # files -> versions `finops info` lists
+    "1.0 only": (["1.0"], ("1.0",)),
+    "1.1 columns, none of 1.2": (["1.1"], ("1.1",)),
+    "1.0 and 1.2": (["1.0", "1.2"], ("1.0", "1.2")),
+    "a version column wins over the columns": (["stated"], ("1.2",)),
+}
+
+
+@pytest.mark.parametrize("case", VERSION_CASES)
+def test_focus_versions_seen(settings, tmp_path, case):
+    files, expected = VERSION_CASES[case]
+    made = {
+        "1.0": lambda: FOCUS_SAMPLE,
+        "1.2": lambda: FOCUS_12,
+        "1.1": lambda: _variant(tmp_path, "focus-1.1", f"SELECT * EXCLUDE ({', '.join(FOCUS_ADDED['1.2'])}) FROM src"),
+        "stated": lambda: _variant(tmp_path, "stated", "SELECT *, '1.2' AS FocusVersion FROM sample"),
+    }
+    report = ingest([made[name]() for name in files], settings)
+    assert all(r.status == "loaded" for r in report.results), report.results
+    with Executor(settings) as executor:
+        assert focus_versions(executor) == expected
+
+
+def test_lake_files_written_before_the_full_focus_list_still_load(settings):
+    """An old lake file (10 FOCUS 1.1/1.2 columns kept as x_..., no version in its footer) unions by name with new ones."""
+    new_in_contract = ("BillingAccountType", "SubAccountType", "SkuPriceDetails", "PricingCurrency",
+                       "PricingCurrencyListUnitPrice", "PricingCurrencyContractedUnitPrice", "PricingCurrencyEffectiveCost",
+                       "CommitmentDiscountQuantity", "CommitmentDiscountUnit", "CapacityReservationStatus")
+    ingest([FOCUS_12], settings)
+    [old_file] = Lake(settings.home).manifest().files["billing"]
+    table = pq.read_table(old_file)
+    for name in new_in_contract:
+        index = table.column_names.index(name)
+        table = table.remove_column(index).append_column(f"x_{name}", table.column(name).cast(pa.string()))
+    pq.write_table(table.replace_schema_metadata(None), old_file)
+
+    [result] = ingest([FOCUS_SAMPLE], settings).results
+    assert result.status == "loaded", result.message
+    with Executor(settings) as executor:
+        old_rows, new_rows, old_extra, new_extra, cores = executor.query(
+            "SELECT count(*) FILTER (WHERE x_CostCenter IS NOT NULL), count(*) FILTER (WHERE x_Id IS NOT NULL), "
+            "count(x_SkuPriceDetails), count(SkuPriceDetails), count(PricingCurrencyEffectiveCost) FROM billing"
+        ).rows[0]
+        assert (old_rows, new_rows, old_extra, new_extra, cores) == (3, 1000, 2, 0, 0)
+        assert focus_versions(executor) == ("1.0", "1.2")  # the old file's from its footer: x_SkuPriceDetails, InvoiceId
+    assert [r.status for r in ingest([FOCUS_12, FOCUS_SAMPLE], settings).results] == ["skipped", "skipped"]
 
 
 # --- refusals leave everything unchanged ----------------------------------------------------------

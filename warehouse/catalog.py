@@ -19,7 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # genai-prices is imported where a price is looked up (see catalog_price)
+    from genai_prices.types import ModelPrice, TieredPrices
 
 CATALOG = "genai-prices"
 _EPOCH = datetime(1970, 1, 1)
@@ -64,14 +69,16 @@ def catalog_name() -> str:
         return f"{CATALOG} (not installed)"
 
 
-def _number(value) -> float | None:
+def _number(value: Decimal | TieredPrices | None) -> float | None:
+    from genai_prices.types import TieredPrices  # only reached once catalog_price has imported genai-prices
+
     if value is None:
         return None
-    base = getattr(value, "base", value)  # TieredPrices: the price below the first tier
+    base = value.base if isinstance(value, TieredPrices) else value  # TieredPrices: the price below the first tier
     return float(base)
 
 
-def _row(valid_from: datetime, prices) -> CatalogRow:
+def _row(valid_from: datetime, prices: ModelPrice) -> CatalogRow:
     get = prices.__dict__.get
     # A model with an input price and none for output (embeddings) produces no output tokens to charge.
     output = _number(get("output_mtok"))

@@ -83,11 +83,14 @@ BILLING = TableContract(
         PricingUnit VARCHAR
         """,
     )
+    # Every other column of FOCUS 1.0, 1.1 and 1.2 (warehouse.focus says which version added which).
     + _columns(
         False,
         """
+        BillingAccountType VARCHAR
         SubAccountId VARCHAR
         SubAccountName VARCHAR
+        SubAccountType VARCHAR
         ServiceSubcategory VARCHAR
         RegionId VARCHAR
         RegionName VARCHAR
@@ -97,12 +100,17 @@ BILLING = TableContract(
         ResourceType VARCHAR
         SkuId VARCHAR
         SkuPriceId VARCHAR
+        SkuPriceDetails VARCHAR -- JSON object text (FOCUS KeyValueFormat), kept as written
         SkuMeter VARCHAR
         ConsumedQuantity DOUBLE
         ConsumedUnit VARCHAR
         ListUnitPrice DOUBLE
         ContractedUnitPrice DOUBLE
         PricingCategory VARCHAR
+        PricingCurrency VARCHAR -- the currency prices are denominated in, when not BillingCurrency
+        PricingCurrencyListUnitPrice DOUBLE
+        PricingCurrencyContractedUnitPrice DOUBLE
+        PricingCurrencyEffectiveCost DOUBLE
         ChargeFrequency VARCHAR
         InvoiceId VARCHAR
         CommitmentDiscountId VARCHAR
@@ -110,7 +118,10 @@ BILLING = TableContract(
         CommitmentDiscountCategory VARCHAR
         CommitmentDiscountType VARCHAR
         CommitmentDiscountStatus VARCHAR
+        CommitmentDiscountQuantity DOUBLE
+        CommitmentDiscountUnit VARCHAR
         CapacityReservationId VARCHAR
+        CapacityReservationStatus VARCHAR
         Tags MAP(VARCHAR, VARCHAR) -- keys team, feature, environment, model carry AI attribution
         """,
     ),

@@ -23,6 +23,8 @@ import sqlglot.expressions as exp
 
 from warehouse.contract import TABLES, TableContract
 from warehouse.errors import IngestError
+from warehouse.focus import METADATA_KEY as FOCUS_METADATA_KEY
+from warehouse.focus import infer_version, is_version_column
 from warehouse.formats import Field, detect_format, prepare_source
 from warehouse.formats.registry import FORMATS as SOURCE_FORMATS
 from warehouse.formats.registry import VIEW as FORMAT_VIEW
@@ -160,7 +162,7 @@ def _ingest_connection(settings: Settings, lake: Lake) -> duckdb.DuckDBPyConnect
     return con
 
 
-def _place(con, source: SourceFile, table: str | None, fmt: str):
+def _place(con: duckdb.DuckDBPyConnection, source: SourceFile, table: str | None, fmt: str) -> tuple[SourceFile, TableContract | IngestError]:
     """(source, TableContract) or (source, IngestError) when the file cannot be read or placed."""
     try:
         if source.kind is None and fmt == "auto" and table is None:
@@ -178,7 +180,7 @@ def _place(con, source: SourceFile, table: str | None, fmt: str):
         return source, error
 
 
-def _describe(con, source: SourceFile) -> list[tuple[str, str]]:
+def _describe(con: duckdb.DuckDBPyConnection, source: SourceFile) -> list[tuple[str, str]]:
     query = exp.select("*").from_(exp.Table(this=reader(source)))
     try:
         return [(row[0], row[1]) for row in con.execute("DESCRIBE " + query.sql("duckdb")).fetchall()]
@@ -190,7 +192,7 @@ def _describe(con, source: SourceFile) -> list[tuple[str, str]]:
         ) from None
 
 
-def _load_one(con, lake: Lake, source: SourceFile, table: TableContract, fmt: str, progress: IngestProgress,
+def _load_one(con: duckdb.DuckDBPyConnection, lake: Lake, source: SourceFile, table: TableContract, fmt: str, progress: IngestProgress,
               mapping: dict[str, Field] | None = None) -> FileResult:
     path = str(source.path)
     try:
@@ -212,7 +214,7 @@ def _load_one(con, lake: Lake, source: SourceFile, table: TableContract, fmt: st
         stats = _stats(con, table, typed, relation, path, progress, prepared)
         body, counts = _body(con, table, stats)
         load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:8]}"
-        written = _write(con, lake, table, body, load_id, progress)
+        written = _write(con, lake, table, body, load_id, progress, _file_metadata(table, typed, described))
         moved = _move_into_lake(lake, table, written, load_id)
         try:
             _commit(lake, table, source, fmt, digest, size, load_id, moved, stats, counts)
@@ -259,7 +261,8 @@ def _previous_load(lake: Lake, digest: str, table: str) -> datetime | None:
     return rows[0][0]
 
 
-def _stats(con, table: TableContract, typed: TypedSelect, relation, path: str, progress, prepared: Prepared | None = None) -> dict:
+def _stats(con: duckdb.DuckDBPyConnection, table: TableContract, typed: TypedSelect, relation: exp.Expr, path: str,
+           progress: IngestProgress, prepared: Prepared | None = None) -> dict:
     """One pass over the typed file: counts, and the type check (DuckDB refuses a bad value here)."""
     aggregates = [exp.alias_(exp.Count(this=exp.Star()), "rows")]
     required_values = [c for c in (table.key, table.time_column) if c]
@@ -299,10 +302,12 @@ def _stats(con, table: TableContract, typed: TypedSelect, relation, path: str, p
     return stats
 
 
-def _body(con, table: TableContract, stats: dict) -> tuple[exp.Select, dict]:
+def _body(con: duckdb.DuckDBPyConnection, table: TableContract, stats: dict) -> tuple[exp.Select, dict]:
     """The rows to write: duplicates dropped (within the file and against the table), costs priced."""
     body = exp.select("*").from_("_src")
     if table.key and stats["dup_in_file"]:
+        # Every keyed contract table (llm_requests: ts, vendor_usage: period_start) has a time column.
+        assert table.time_column is not None
         body = body.qualify(
             exp.EQ(
                 this=exp.Window(this=exp.func("row_number"), partition_by=[exp.column(table.key, quoted=True)], order=exp.Order(expressions=[exp.Ordered(this=exp.column(table.time_column, quoted=True))])),
@@ -344,14 +349,28 @@ def _body(con, table: TableContract, stats: dict) -> tuple[exp.Select, dict]:
     return body, counts
 
 
-def _write(con, lake: Lake, table: TableContract, body: exp.Select, load_id: str, progress) -> list[tuple[Path, str | None]]:
-    """COPY the body into the staging folder; returns (file, month) pairs."""
+def _file_metadata(table: TableContract, typed: TypedSelect, described: list[tuple[str, str]]) -> dict[str, str]:
+    """Parquet key-value metadata of the lake files: a billing file's FOCUS version inferred from its source's columns.
+
+    Empty when the source states its version in a column: `finops info` reads that column instead.
+    """
+    if table.name != "billing" or any(is_version_column(name) for name, _ in described):
+        return {}
+    return {FOCUS_METADATA_KEY: infer_version(typed.sources)}
+
+
+def _write(con: duckdb.DuckDBPyConnection, lake: Lake, table: TableContract, body: exp.Select, load_id: str, progress: IngestProgress,
+           metadata: dict[str, str] | None = None) -> list[tuple[Path, str | None]]:
+    """COPY the body into the staging folder, with `metadata` in each Parquet footer; returns (file, month) pairs."""
     staging = lake.staging / load_id
     staging.mkdir(parents=True, exist_ok=True)
     options = "FORMAT parquet, COMPRESSION zstd, RETURN_FILES true"
+    if metadata:
+        pairs = [exp.PropertyEQ(this=exp.to_identifier(key), expression=exp.Literal.string(value)) for key, value in metadata.items()]
+        options += f", KV_METADATA {exp.Struct(expressions=pairs).sql('duckdb')}"
     if table.time_column:
-        month = exp.alias_(exp.func("strftime", exp.column(table.time_column, quoted=True), exp.Literal.string("%Y-%m")), "month")
-        query = exp.select("*", month).from_(body.subquery("body"))
+        month_column = exp.alias_(exp.func("strftime", exp.column(table.time_column, quoted=True), exp.Literal.string("%Y-%m")), "month")
+        query = exp.select("*", month_column).from_(body.subquery("body"))
         target = staging
         options += f", PARTITION_BY (month), FILENAME_PATTERN '{load_id}_{{i}}'"
     else:
@@ -360,15 +379,15 @@ def _write(con, lake: Lake, table: TableContract, body: exp.Select, load_id: str
     sql = f"COPY ({query.sql('duckdb')}) TO {exp.Literal.string(str(target)).sql('duckdb')} ({options})"
     rows = _run(con, sql, lambda f: progress.file_progress("writing", f))
     files = rows[0][1] if rows else []
-    written = []
-    for file in files:
-        file = Path(file)
+    written: list[tuple[Path, str | None]] = []
+    for name in files:
+        file = Path(name)
         month = file.parent.name.removeprefix("month=") if table.time_column else None
         written.append((file, month))
     return written
 
 
-def _move_into_lake(lake: Lake, table: TableContract, written, load_id: str) -> list[Path]:
+def _move_into_lake(lake: Lake, table: TableContract, written: list[tuple[Path, str | None]], load_id: str) -> list[Path]:
     moved = []
     try:
         for file, month in written:
@@ -432,7 +451,7 @@ def _unpriced_note(counts: dict) -> str:
     )
 
 
-def _run(con, sql: str, on_progress: Callable[[float], None]) -> list[tuple]:
+def _run(con: duckdb.DuckDBPyConnection, sql: str, on_progress: Callable[[float], None]) -> list[tuple]:
     """Execute while reporting DuckDB's query progress (0..1) from this thread."""
     outcome: dict = {}
 

@@ -3,7 +3,8 @@
 `typed_select` builds one SELECT that casts every contract column strictly;
 when DuckDB refuses a value, `diagnose_types` runs the same casts as TRY_CASTs
 to name the column and show an offending value. Literal `"NULL"` strings become
-NULL, JSON tag text becomes a MAP, and timestamps with an offset become UTC.
+NULL, JSON tag text becomes a MAP, an object read into a text column (such as
+`SkuPriceDetails` from Parquet) becomes JSON text, and timestamps with an offset become UTC.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def _not_null_string(expression: exp.Expr) -> exp.Expr:
     return exp.func("nullif", expression, exp.Literal.string("NULL"))
 
 
+def _is_nested(source_type: str) -> bool:
+    return source_type.upper().startswith(("STRUCT", "MAP")) or source_type.endswith("]")
+
+
 def cast_expression(column: Column, source: str, source_type: str) -> exp.Expr:
     """The strict cast of one source column to its contract type."""
     value: exp.Expr = _col(source)
@@ -47,6 +52,8 @@ def cast_expression(column: Column, source: str, source_type: str) -> exp.Expr:
         value = _not_null_string(value)
     target = column.type.upper()
     if target == "VARCHAR":
+        if _is_nested(source_type):  # an object such as SkuPriceDetails read from Parquet or JSON: JSON text
+            return _cast(exp.func("to_json", value), "VARCHAR")
         return value if is_text else _cast(value, "VARCHAR")
     if target == "TIMESTAMP":
         if is_text or source_type.upper().startswith("TIMESTAMP WITH"):

@@ -25,12 +25,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import sqlglot
 import sqlglot.expressions as exp
 
 from warehouse.catalog import catalog_price
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from warehouse.settings import Settings
 
 _DATED = re.compile(r"^(.+?)[-@](\d{8}|\d{4}-\d{2}-\d{2})$")
 _EPOCH = datetime(1970, 1, 1)
@@ -78,7 +84,7 @@ class PriceChoice:
     rows: tuple[tuple, ...] = ()  # (valid_from, valid_to, input, cached, cache_write, output) per million tokens
 
 
-def _model_prices(con) -> dict[tuple[str, str], list[tuple]]:
+def _model_prices(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], list[tuple]]:
     """(provider, model) lowercased -> its model_prices rows, oldest first."""
     present = {row[0] for row in con.execute("DESCRIBE model_prices").fetchall()}
     # Lake files written before a column existed do not have it.
@@ -91,7 +97,7 @@ def _model_prices(con) -> dict[tuple[str, str], list[tuple]]:
     return prices
 
 
-def _lookup(prices: dict, provider: str | None, model: str) -> tuple[str | None, list[tuple]] | None:
+def _lookup(prices: dict[tuple[str, str], list[tuple]], provider: str | None, model: str) -> tuple[str | None, list[tuple]] | None:
     if provider is not None:
         found = prices.get((provider.lower(), model.lower()))
         return (provider, found) if found else None
@@ -101,7 +107,7 @@ def _lookup(prices: dict, provider: str | None, model: str) -> tuple[str | None,
     return None
 
 
-def choose_prices(con, pairs: list[tuple[str | None, str | None]]) -> dict[tuple, PriceChoice]:
+def choose_prices(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str | None, str | None]]) -> dict[tuple, PriceChoice]:
     """(provider, model) -> PriceChoice, for each pair seen in the requests."""
     prices = _model_prices(con)
     chosen: dict[tuple, PriceChoice] = {}
@@ -128,7 +134,7 @@ def choose_prices(con, pairs: list[tuple[str | None, str | None]]) -> dict[tuple
     return chosen
 
 
-def register_prices(con, choices: dict[tuple, PriceChoice]) -> None:
+def register_prices(con: duckdb.DuckDBPyConnection, choices: dict[tuple, PriceChoice]) -> None:
     """The chosen price rows as the temporary table `_prices` that `priced_query` joins."""
     rows = [
         {"provider_key": (c.provider or "").lower(), "model_key": c.model.lower(), **dict(zip(_PRICE_COLUMNS, row))}
@@ -139,7 +145,7 @@ def register_prices(con, choices: dict[tuple, PriceChoice]) -> None:
     con.register("_prices", pa.Table.from_pylist(rows, schema=schema))
 
 
-def fill_providers(con, requests: sqlglot.exp.Select, choices: dict[tuple, PriceChoice]) -> sqlglot.exp.Select:
+def fill_providers(con: duckdb.DuckDBPyConnection, requests: sqlglot.exp.Select, choices: dict[tuple, PriceChoice]) -> sqlglot.exp.Select:
     """`requests` with a NULL provider taken from the model's price entry (model_prices, else the catalog)."""
     rows = [{"model_key": c.model.lower(), "provider": c.provider} for (provider, _), c in choices.items()
             if provider is None and c.provider is not None]
@@ -177,7 +183,7 @@ class ModelPriceUse:
         return dict(self.__dict__)
 
 
-def price_list(settings) -> list[ModelPriceUse]:
+def price_list(settings: Settings) -> list[ModelPriceUse]:
     """Each (provider, model) seen in llm_requests, busiest first, with the price ingest gives it now.
 
     The price is the latest row of the chosen source (model_prices, its undated id,

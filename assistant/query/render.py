@@ -74,7 +74,7 @@ def render_sql(plan: QueryPlan, model: SemanticModel | None = None) -> str:
 def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Select:
     model = model or load_semantic_model()
     table = plan_table(plan, model)
-    time_column = exp.column(model.time_column(table))
+    time_column = exp.column(model.timed_column(table))
     window = plan.window
     groups: list[tuple[str, exp.Expr]] = []
     if plan.grain and plan.intent in ("trend", "ranking"):  # a series, or its periods ranked ("which day ...")
@@ -83,15 +83,18 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     groups += [(d, dimension_expression(d, table, model)) for d in plan.dimensions]
 
     share_of_part = plan.intent == "share" and not groups and bool(plan.filters)
-    part = exp.and_(*[dimension_filter(f, table, model) for f in plan.filters]) if share_of_part else None
+    part: exp.Expr = exp.and_(*[dimension_filter(f, table, model) for f in plan.filters]) if share_of_part else exp.true()
     conditions = [] if share_of_part else [dimension_filter(f, table, model) for f in plan.filters]
     compare = plan.compared and plan.intent in ("comparison", "why_changed", "total")
-    if compare:
+    current: exp.Expr = exp.true()
+    previous: exp.Expr = exp.true()
+    if compare and window.compare_start is not None and window.compare_end is not None:
         current = time_between(time_column, window.start, window.end)
         previous = time_between(time_column, window.compare_start, window.compare_end)
         start, end = min(window.start, window.compare_start), max(window.end, window.compare_end)
         conditions.insert(0, time_between(time_column, start, end))
     else:
+        compare = False
         conditions.insert(0, time_between(time_column, window.start, window.end))
 
     projections = [exp.alias_(expression.copy(), name) for name, expression in groups]
@@ -119,9 +122,10 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
         projections.append(exp.alias_(exp.Div(this=model.metrics[main].expression.copy(), expression=total), "share"))
 
     if plan.ratio and len(plan.metrics) == 2 and not compare:  # "retry cost as a share of inference cost"
-        part, whole = (model.metrics[m].expression for m in plan.metrics)
+        numerator, denominator = (model.metrics[m].expression for m in plan.metrics)
         name = "share" if plan.ratio == "share" else f"{plan.metrics[0]}_per_{plan.metrics[1]}"
-        ratio = exp.Div(this=exp.paren(part.copy()), expression=exp.func("nullif", exp.paren(whole.copy()), exp.Literal.number(0)))
+        ratio = exp.Div(this=exp.paren(numerator.copy()),
+                        expression=exp.func("nullif", exp.paren(denominator.copy()), exp.Literal.number(0)))
         projections.append(exp.alias_(ratio, name))
     query = exp.select(*projections).from_(table).where(exp.and_(*conditions))
     if groups:

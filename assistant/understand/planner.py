@@ -254,15 +254,15 @@ def find_thresholds(reading: Reading, context: PlannerContext, planner: Planner)
         metric = reading.metrics[0]
         after = reading.rest[match.end():].split()
         for phrase in reading.phrases:  # "over 1000 requests": the metric named right after the number
-            words = tokens[phrase.span[0] : phrase.span[1]]
-            if phrase.kind == "metric" and after[: len(words)] == list(words) and model.metrics[phrase.name].table == model.metrics[metric].table:
+            named = list(tokens[phrase.span[0] : phrase.span[1]])
+            if phrase.kind == "metric" and after[: len(named)] == named and model.metrics[phrase.name].table == model.metrics[metric].table:
                 metric = phrase.name
         value = float(match["number"]) * {"k": 1e3, "m": 1e6}.get(match["scale"] or "", 1.0)
         if match["scale"] in ("%", "percent") and model.metrics[metric].unit == "ratio":
             value /= 100
         found.append(Threshold(metric, THRESHOLD_OPS[match["op"]], value))
-        words = match.group(0).replace("$", " ").replace("%", " % ").split()
-        positions |= {i for i, token in enumerate(tokens) if token in words}
+        said = match.group(0).replace("$", " ").replace("%", " % ").split()
+        positions |= {i for i, token in enumerate(tokens) if token in said}
     if not found:
         return reading
     return replace(reading, thresholds=tuple(found), threshold_positions=frozenset(positions))
@@ -467,7 +467,7 @@ def _with_previous(window: Window) -> Window:
 
 
 def _non_overlapping(matches):
-    chosen, used = [], set()
+    chosen, used = [], set[int]()
     for match in matches:
         span = set(range(*match.span))
         if not span & used:
@@ -645,7 +645,7 @@ def _not_understood(text: str, filters) -> Clarification:
 def _edit(previous: QueryPlan, reading: Reading, context: PlannerContext, planner: Planner) -> QueryPlan | Clarification:
     """A follow-up changes the previous plan: its window, grouping, filters, limit or metric."""
     model, text, time, metrics = planner.model, reading.text, reading.time, list(reading.metrics)
-    dimensions, grain, filters, intent = reading.dimensions, reading.grain, reading.filters, reading.intent
+    dimensions, grain, intent = reading.dimensions, reading.grain, reading.intent
     window = previous.window
     shifted = shift_window(previous.window, text, context.as_of)
     if shifted is not None:
@@ -664,18 +664,18 @@ def _edit(previous: QueryPlan, reading: Reading, context: PlannerContext, planne
     new_intent = previous.intent
     new_grain = previous.grain
     if grain is not None:
-        new_intent, new_grain = "trend", grain
+        new_intent, new_grain = Intent.TREND, grain
         new_dimensions = tuple(dimensions)[:1]
     elif dimensions and previous.intent in ("total", "trend"):
-        new_intent = "breakdown"
-    if intent in ("share", "ranking", "why_changed") and intent != previous.intent:
+        new_intent = Intent.BREAKDOWN
+    if intent in (Intent.SHARE, Intent.RANKING, Intent.WHY_CHANGED) and intent != previous.intent:
         new_intent = intent
     limit, ascending = previous.limit, previous.ascending
     match = TOP_N.search(text)
     if match:
         word = match.group(1) or match.group(2)
         limit = int(word) if word.isdigit() else NUMBER_WORDS[word]
-        new_intent = "ranking" if new_dimensions else new_intent
+        new_intent = Intent.RANKING if new_dimensions else new_intent
     for check in _check_table(model, table, tuple(dimensions), (), metrics):
         return check  # a follow-up asking for a breakdown the metric's table lacks
     kept_dimensions = tuple(d for d in new_dimensions if table in model.dimensions[d].columns)

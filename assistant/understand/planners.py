@@ -63,7 +63,7 @@ def _latest_day(executor: Executor) -> date | None:
     model = load_semantic_model()
     latest = []
     for table in AS_OF_TABLES:
-        column = model.time_column(table)
+        column = model.timed_column(table)
         value = executor.run_sql(exp.select(exp.Max(this=exp.column(column))).from_(table).sql("duckdb")).rows[0][0]
         if value is not None:
             latest.append(value.date() if hasattr(value, "date") else value)

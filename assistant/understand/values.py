@@ -100,7 +100,7 @@ class ValueIndex:
                         if name == value:
                             by_prefix.setdefault(acronym[:3], []).append((dimension, value, (acronym,)))
             self._by_prefix = by_prefix
-            self._by_word = {}
+            self._by_word: dict[str, set[tuple[str, str]]] = {}
             for entries in by_prefix.values():
                 for dimension, value, parts in entries:
                     for part in parts:
@@ -150,7 +150,7 @@ class ValueIndex:
         for start, token in enumerate(tokens):
             if start in taken or token in vocabulary or len(token) < 3:
                 continue
-            owners = self._by_word.get(token, set())
+            owners: set[tuple[str, str]] = self._by_word.get(token, set())
             if not owners and len(token) >= 3:  # a fragment: "gpt", "sonn"
                 owners = {o for word, found in self._by_word.items() if word.startswith(token) for o in found}
             for dimension, value in owners:

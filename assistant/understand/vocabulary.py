@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.semantic import SemanticModel, load_semantic_model  # noqa: F401 - used by the doctest
 
@@ -141,6 +141,7 @@ class Vocabulary:
     words: set[str]
     longest: int
     dimension_phrases: dict[tuple[str, ...], str]  # every dimension synonym, also those a metric claims
+    model_words: set[str] = field(default_factory=set)  # the words of the model itself, not of the data's values
 
     @classmethod
     def from_model(cls, model: SemanticModel, extra_words: set[str] | None = None) -> Vocabulary:
@@ -157,9 +158,8 @@ class Vocabulary:
                 for synonym in synonyms:
                     phrases.setdefault(tuple(tokenize(synonym)), (kind, name))
         words = {w for phrase in phrases for w in phrase} | set(STOPWORDS) | TIME_WORDS | (extra_words or set())
-        vocabulary = cls(phrases, words, max(len(p) for p in phrases), dimension_phrases)
-        vocabulary.model_words = words - (extra_words or set()) | {w for phrase in phrases for w in phrase}
-        return vocabulary
+        model_words = words - (extra_words or set()) | {w for phrase in phrases for w in phrase}
+        return cls(phrases, words, max(len(p) for p in phrases), dimension_phrases, model_words)
 
     def correct(self, tokens: list[str]) -> list[str]:
         """Each unknown word of 4+ letters replaced by the closest known word, when close enough.

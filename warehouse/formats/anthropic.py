@@ -19,7 +19,10 @@ cost_type / token_type), `model`, `project` <- workspace_id.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from warehouse.errors import IngestError
 from warehouse.formats.reports import count, require, rfc3339, row_key, vendor_row
@@ -47,7 +50,7 @@ def _first_result_has(document: object, key: str) -> bool:
     return False
 
 
-def _buckets(page: object, where: str):
+def _buckets(page: object, where: str) -> Iterator[tuple[datetime, datetime, dict[str, Any], str]]:
     if not isinstance(page, dict) or "data" not in page:
         raise IngestError(f"{where}: not an Anthropic report page (no \"data\"). Is this the right --format?", column="data")
     for index, bucket in enumerate(require(page, "data", where, list), start=1):

@@ -37,7 +37,7 @@ def _same_family(source: str, target: str) -> bool:
     return source.startswith(numbers) and target in numbers
 
 
-def as_type(text: exp.Expression, type_: str) -> exp.Expression:
+def as_type(text: exp.Expr, type_: str) -> exp.Expr:
     """TRY_CAST of text to `type_`; timestamps with an offset are turned into UTC first."""
     if type_ == "TIMESTAMP":
         text = exp.TryCast(this=text, to=exp.DataType.build("TIMESTAMPTZ"))
@@ -46,7 +46,7 @@ def as_type(text: exp.Expression, type_: str) -> exp.Expression:
     return exp.TryCast(this=text, to=exp.DataType.build(type_, dialect="duckdb"))
 
 
-def _null(type_: str = "VARCHAR") -> exp.Expression:
+def _null(type_: str = "VARCHAR") -> exp.Expr:
     return exp.cast(exp.null(), type_, dialect="duckdb")
 
 
@@ -82,7 +82,7 @@ class Fields:
         """Whether the source has this top-level field (always True for JSON lines: each line may)."""
         return self.json_lines or self.declared or self._column(name) is not None
 
-    def text(self, name: str) -> exp.Expression:
+    def text(self, name: str) -> exp.Expr:
         """The field as VARCHAR (JSON text for nested values); NULL when absent."""
         if self.json_lines:
             return exp.JSONExtractScalar(this=exp.column("json"), expression=_json_path([name]))
@@ -98,7 +98,7 @@ class Fields:
             return exp.cast(exp.func("to_json", exp.column(column, quoted=True)), "VARCHAR", dialect="duckdb")
         return exp.cast(exp.column(column, quoted=True), "VARCHAR", dialect="duckdb")
 
-    def json(self, name: str) -> exp.Expression:
+    def json(self, name: str) -> exp.Expr:
         """The field as a JSON value (text columns are parsed); NULL when absent."""
         if self.json_lines:
             return exp.JSONExtract(this=exp.column("json"), expression=_json_path([name]))
@@ -118,7 +118,7 @@ class Fields:
             return exp.TryCast(this=cleaned, to=exp.DataType.build("JSON"))
         return exp.func("to_json", value)
 
-    def typed(self, name: str, type_: str) -> exp.Expression:
+    def typed(self, name: str, type_: str) -> exp.Expr:
         """The field as `type_` (BIGINT, DOUBLE, TIMESTAMP); NULL when absent or not such a value."""
         found = None if self.json_lines else self._column(name)
         if found is not None and _same_family(found[1], type_):
@@ -126,7 +126,7 @@ class Fields:
             return column if found[1] == type_ else exp.cast(column, type_, dialect="duckdb")
         return as_type(self.text(name), type_)
 
-    def at(self, dotted: str) -> exp.Expression:
+    def at(self, dotted: str) -> exp.Expr:
         """`name.key.key` as VARCHAR: a top-level field, or a path into a nested one.
 
         An exact top-level name wins over a path (a CSV column may be called `a.b`).
@@ -142,12 +142,13 @@ class Fields:
             return _null()
         return exp.JSONExtractScalar(this=self.json(head), expression=_json_path(rest))
 
-    def tag(self, dotted: str, key: str) -> exp.Expression:
+    def tag(self, dotted: str, key: str) -> exp.Expr:
         """The value after `key:` in the first `key:value` string of the list field `dotted`.
 
         Read from the list's JSON text with one regular expression (no list is built per row).
         """
         head, *rest = dotted.split(".")
+        source: exp.Expr
         if rest:
             source = exp.cast(exp.JSONExtract(this=self.json(head), expression=_json_path(rest)), "VARCHAR")
         else:
@@ -159,5 +160,5 @@ class Fields:
             else:
                 source = self.text(head)
         pattern = exp.Literal.string('"' + re.escape(key) + r':((?:[^"\\]|\\.)*)"')
-        found = exp.Anonymous(this="regexp_extract", expressions=[exp.cast(source, "VARCHAR"), pattern, exp.Literal.number(1)])
-        return exp.func("nullif", found, exp.Literal.string(""))
+        extracted = exp.Anonymous(this="regexp_extract", expressions=[exp.cast(source, "VARCHAR"), pattern, exp.Literal.number(1)])
+        return exp.func("nullif", extracted, exp.Literal.string(""))

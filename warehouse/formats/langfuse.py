@@ -48,7 +48,7 @@ def _s(text: str) -> exp.Literal:
     return exp.Literal.string(text)
 
 
-def _usage(fields: Fields, *keys: str) -> exp.Expression:
+def _usage(fields: Fields, *keys: str) -> exp.Expr:
     return as_type(first_of(*(fields.at("usage_details." + key) for key in keys)), "BIGINT")
 
 

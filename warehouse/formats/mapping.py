@@ -17,6 +17,7 @@ place that reads and checks the option's text.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from warehouse.errors import IngestError
@@ -68,7 +69,7 @@ def parse_mapping(entries: list[str] | tuple[str, ...] | None) -> dict[str, Fiel
     return mapping
 
 
-def attribution(defaults: dict[str, tuple[str, ...]], mapping: dict[str, Field] | None) -> dict[str, tuple[Field, ...]]:
+def attribution(defaults: Mapping[str, tuple[str, ...]], mapping: dict[str, Field] | None) -> dict[str, tuple[Field, ...]]:
     """Per attribution column, the fields to try in order: the mapping's one, else the format's defaults."""
     chosen = {column: tuple(parse_field(text) for text in defaults.get(column, ())) for column in ATTRIBUTION_COLUMNS}
     for column, field in (mapping or {}).items():

@@ -19,6 +19,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
 from warehouse.errors import IngestError
 from warehouse.formats.reports import count, epoch, require, row_key, vendor_row
 
@@ -45,7 +49,7 @@ def _result_object(document: object, prefix: str) -> bool:
     return False
 
 
-def _buckets(page: object, where: str):
+def _buckets(page: object, where: str) -> Iterator[tuple[datetime, datetime, dict[str, Any], str]]:
     if not isinstance(page, dict) or page.get("object") != "page":
         raise IngestError(f"{where}: not an OpenAI API page (no \"object\": \"page\"). Is this the right --format?", column="object")
     for index, bucket in enumerate(require(page, "data", where, list), start=1):

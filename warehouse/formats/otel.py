@@ -34,11 +34,14 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warehouse.errors import IngestError
 from warehouse.formats.mapping import Field, attribution
 from warehouse.formats.requests import provider_name
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
 
 NAME = "otel"
 DEFAULTS = {
@@ -199,7 +202,7 @@ def span_row(span: dict, resource_attrs: dict, chosen: dict[str, tuple[Field, ..
     return row
 
 
-def request_rows(request: dict, mapping: dict[str, Field] | None = None, *, where: str = "the request") -> list[dict[str, Any]]:
+def request_rows(request: object, mapping: dict[str, Field] | None = None, *, where: str = "the request") -> list[dict[str, Any]]:
     """Every GenAI span of one ExportTraceServiceRequest as an llm_requests row.
 
     >>> span = {"traceId": "ab", "spanId": "01", "startTimeUnixNano": "1730419200000000000",
@@ -232,7 +235,7 @@ def request_rows(request: dict, mapping: dict[str, Field] | None = None, *, wher
     return rows
 
 
-def request_from_proto(message) -> dict:
+def request_from_proto(message: Message) -> dict[str, Any]:
     """An `opentelemetry.proto` ExportTraceServiceRequest as the OTLP JSON dict `request_rows` reads."""
     from google.protobuf.json_format import MessageToDict  # only a live receiver needs protobuf
 

@@ -8,16 +8,20 @@ so errors can name it, and refuses a malformed one naming its line and column.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from warehouse.errors import IngestError
 
+# Both parsers are only ever given the bytes of a line or a file.
+_loads: Callable[[bytes], Any]
+_DecodeError: tuple[type[Exception], ...]
 try:  # orjson parses OTLP lines several times faster; json is the fallback
     import orjson as _fast
 
     _loads = _fast.loads
-    _DecodeError: tuple = (_fast.JSONDecodeError, ValueError)
+    _DecodeError = (_fast.JSONDecodeError, ValueError)
 except ImportError:  # pragma: no cover
     _loads = json.loads
     _DecodeError = (ValueError,)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -28,6 +29,7 @@ from warehouse.formats import anthropic, helicone, langfuse, litellm, openai, ot
 from warehouse.formats.fields import Fields
 from warehouse.formats.mapping import Field
 from warehouse.formats.pages import documents, first_document
+from warehouse.formats.requests import RequestMapping
 
 VIEW = "_fmt"
 
@@ -38,7 +40,7 @@ class SourceFormat:
     table: str
     description: str
     module: ModuleType
-    rows: Callable | None = None  # page -> rows, for the providers' reports
+    rows: Callable[[object, str], list[dict[str, Any]]] | None = None  # (page, where) -> rows, for the providers' reports
 
 
 FORMATS: dict[str, SourceFormat] = {
@@ -149,7 +151,7 @@ def prepare_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, reader_
     return _prepare_sql(con, path, source_format, reader_format, mapping, table)
 
 
-def _otel_parquet(path: Path, mapping, table: TableContract, scratch: Path, batch_rows: int = 100_000) -> Path:
+def _otel_parquet(path: Path, mapping: dict[str, Field] | None, table: TableContract, scratch: Path, batch_rows: int = 100_000) -> Path:
     """The GenAI spans of an OTLP JSON file as a Parquet file of llm_requests rows, by `otel.request_rows`."""
     import pyarrow.parquet as pq
 
@@ -176,7 +178,7 @@ def _otel_parquet(path: Path, mapping, table: TableContract, scratch: Path, batc
     return out
 
 
-def _register(con, table: TableContract, rows: list[dict]) -> None:
+def _register(con: duckdb.DuckDBPyConnection, table: TableContract, rows: list[dict]) -> None:
     from warehouse.demo.schema import arrow_schema
 
     arrow = pa.Table.from_pylist(rows, schema=arrow_schema(table))
@@ -198,7 +200,7 @@ def _declared(module: ModuleType, mapping: dict[str, Field] | None) -> dict[str,
     return {name: "JSON" if name in _NESTED or name in nested else "VARCHAR" for name in dict.fromkeys(names)}
 
 
-def _raw_relation(con, path: Path, reader_format: str, declared: dict[str, str]) -> tuple[exp.Expression, Fields]:
+def _raw_relation(con: duckdb.DuckDBPyConnection, path: Path, reader_format: str, declared: dict[str, str]) -> tuple[exp.Expr, Fields]:
     literal = exp.Literal.string(str(path))
     if reader_format == "parquet":
         relation = exp.Anonymous(this="read_parquet", expressions=[literal])
@@ -209,9 +211,9 @@ def _raw_relation(con, path: Path, reader_format: str, declared: dict[str, str])
     else:
         columns = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(name), expression=exp.Literal.string(type_))
                                           for name, type_ in declared.items()])
-        options = [exp.EQ(this=exp.var("format"), expression=exp.Literal.string("auto")),
-                   exp.EQ(this=exp.var("columns"), expression=columns)]
-        return exp.Anonymous(this="read_json", expressions=[literal, *options]), Fields.for_declared(declared)
+        json_options = [exp.EQ(this=exp.var("format"), expression=exp.Literal.string("auto")),
+                        exp.EQ(this=exp.var("columns"), expression=columns)]
+        return exp.Anonymous(this="read_json", expressions=[literal, *json_options]), Fields.for_declared(declared)
     try:
         described = con.execute("DESCRIBE " + exp.select("*").from_(exp.Table(this=relation)).sql("duckdb")).fetchall()
     except duckdb.Error as error:
@@ -219,7 +221,8 @@ def _raw_relation(con, path: Path, reader_format: str, declared: dict[str, str])
     return relation, Fields.for_columns([(row[0], row[1]) for row in described])
 
 
-def _prepare_sql(con, path: Path, source_format: SourceFormat, reader_format: str, mapping, table: TableContract) -> Prepared:
+def _prepare_sql(con: duckdb.DuckDBPyConnection, path: Path, source_format: SourceFormat, reader_format: str,
+                 mapping: dict[str, Field] | None, table: TableContract) -> Prepared:
     module = source_format.module
     relation, fields = _raw_relation(con, path, reader_format, _declared(module, mapping))
     if not fields.declared:
@@ -282,7 +285,8 @@ def discard(con: duckdb.DuckDBPyConnection) -> None:
             pass
 
 
-def _diagnose(con, path, reader_format, relation, fields: Fields, mapped, column: str, fmt: str) -> IngestError:
+def _diagnose(con: duckdb.DuckDBPyConnection, path: Path, reader_format: str, relation: exp.Expr, fields: Fields,
+              mapped: RequestMapping, column: str, fmt: str) -> IngestError:
     """The first record whose `column` came out NULL: its line, the source field and what it held."""
     source_field = mapped.required.get(column, column)
     numbered = exp.select(exp.alias_(exp.Window(this=exp.func("row_number")), "_record"), exp.Star()).from_(exp.Table(this=relation))

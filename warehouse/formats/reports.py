@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, overload
 
 from warehouse.errors import IngestError
 
@@ -46,6 +46,14 @@ def rfc3339(value: Any, where: str, field: str) -> datetime:
     except ValueError:
         raise IngestError(f"{where}: {field} is {value!r}, not an RFC 3339 time.", column=field) from None
     return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+@overload
+def count(result: dict, key: str, where: str, *, required: Literal[True]) -> int: ...
+
+
+@overload
+def count(result: dict, key: str, where: str, *, required: bool = False) -> int | None: ...
 
 
 def count(result: dict, key: str, where: str, *, required: bool = False) -> int | None:

@@ -66,11 +66,12 @@ def provider_name(raw: str | None) -> str | None:
     return key
 
 
-def provider_sql(raw: exp.Expression) -> exp.Expression:
+def provider_sql(raw: exp.Expr) -> exp.Expr:
     """`provider_name` as a DuckDB CASE over a text expression."""
     key = exp.func("lower", exp.func("trim", raw))
     ifs = []
     for spelling, name in PROVIDER_NAMES.items():
+        condition: exp.Expr
         if spelling.endswith("*"):
             condition = exp.func("starts_with", key, exp.Literal.string(spelling[:-1]))
         else:
@@ -79,26 +80,26 @@ def provider_sql(raw: exp.Expression) -> exp.Expression:
     return exp.Case(ifs=ifs, default=exp.func("nullif", key, exp.Literal.string("")))
 
 
-def first_of(*expressions: exp.Expression) -> exp.Expression:
+def first_of(*expressions: exp.Expr) -> exp.Expr:
     """The first non-NULL, non-empty value."""
     cleaned = [exp.func("nullif", e, exp.Literal.string("")) for e in expressions]
     return cleaned[0] if len(cleaned) == 1 else exp.func("coalesce", *cleaned)
 
 
-def read_field(fields: Fields, field_: Field) -> exp.Expression:
+def read_field(fields: Fields, field_: Field) -> exp.Expr:
     return fields.tag(field_.path, field_.tag) if field_.tag else fields.at(field_.path)
 
 
-def attribution_sql(fields: Fields, chosen: dict[str, tuple[Field, ...]]) -> dict[str, exp.Expression]:
+def attribution_sql(fields: Fields, chosen: dict[str, tuple[Field, ...]]) -> dict[str, exp.Expr]:
     """team, feature, environment, user_id: the first of their fields with a value."""
-    columns = {}
+    columns: dict[str, exp.Expr] = {}
     for column in ATTRIBUTION_COLUMNS:
         tried = [read_field(fields, f) for f in chosen.get(column, ())]
         columns[column] = first_of(*tried) if tried else exp.cast(exp.null(), "VARCHAR")
     return columns
 
 
-def tokens_or_zero(value: exp.Expression, when_zero: exp.Expression) -> exp.Expression:
+def tokens_or_zero(value: exp.Expr, when_zero: exp.Expr) -> exp.Expr:
     """`value`, or 0 where `when_zero` holds (a failed call, an embedding's output) and the source has none."""
     return exp.Case(
         ifs=[exp.If(this=exp.and_(exp.Is(this=value.copy(), expression=exp.null()), when_zero), true=exp.Literal.number(0))],
@@ -106,7 +107,7 @@ def tokens_or_zero(value: exp.Expression, when_zero: exp.Expression) -> exp.Expr
     )
 
 
-def add(*values: exp.Expression) -> exp.Expression:
+def add(*values: exp.Expr) -> exp.Expr:
     """The sum, treating NULL parts after the first as 0 (the first decides whether there is a value)."""
     total = values[0]
     for value in values[1:]:
@@ -118,8 +119,8 @@ def add(*values: exp.Expression) -> exp.Expression:
 class RequestMapping:
     """The llm_requests columns of one source, as expressions over its raw relation."""
 
-    columns: dict[str, exp.Expression]
+    columns: dict[str, exp.Expr]
     # contract column -> the source field(s) it comes from; a NULL there refuses the file
     required: dict[str, str]
-    where: exp.Expression | None = None
+    where: exp.Expr | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
