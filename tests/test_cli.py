@@ -59,6 +59,14 @@ def test_ingest_info_and_sql_round_trip(tmp_path):
     assert sum(row[1] for row in payload["rows"]) == 1000
 
 
+def test_info_lists_the_focus_versions_of_the_billing_data(tmp_path):
+    home = tmp_path / "home"
+    loaded = finops("ingest", str(FOCUS_SAMPLE), str(FOCUS_SAMPLE.parent / "focus-1.2-columns.csv"), home=home)
+    assert loaded.returncode == 0, loaded.stderr
+    assert json.loads(finops("info", "--json", home=home).stdout)["focus_versions"] == ["1.0", "1.2"]
+    assert "billing: FOCUS 1.0, 1.2" in finops("info", home=home).stdout
+
+
 def test_as_of_setting_overrides_the_data(tmp_path):
     home = tmp_path / "home"
     finops("ingest", str(FOCUS_SAMPLE), home=home)
@@ -203,3 +211,17 @@ def test_anomalies_command_prints_the_contract_json(warehouse_settings):
     for anomaly in payload["anomalies"]:
         assert {"metric", "dimension", "value", "start", "end", "expected", "actual", "impact_usd", "impact_pct", "score", "root_causes"} <= set(anomaly)
     assert_refused(finops("anomalies", "--days", "0", home=warehouse_settings.home), "--days")
+
+
+@pytest.mark.parametrize("question, code, reading", [
+    ("inference cost by feature last week", 0, "Read as: inference cost · by feature · last week"),
+    ("daily inference cost this month", 0, "Read as: inference cost · per day · this month · trend"),
+    ("what is our llm spend on the moon last week", 2, "Read as: inference cost · last week"),  # partly understood
+    ("write me a poem about clouds", 2, None),  # nothing was read: no line
+], ids=["answered", "trend", "partly-understood", "not-understood"])
+def test_ask_prints_how_the_question_was_read(warehouse_settings, question, code, reading):
+    result = finops("ask", question, home=warehouse_settings.home)
+    assert result.returncode == code, (result.stdout, result.stderr)
+    read = [line.strip() for line in result.stdout.splitlines() if "Read as:" in line]
+    assert read == ([reading] if reading else [])
+    assert "Traceback" not in result.stderr

@@ -29,7 +29,7 @@ from tests.fake_slack import BOT_USER_ID, TOKEN, FakeSlack
 from ui.slack.bolt import build_app
 from ui.slack.bot import THINKING
 from ui.slack.policy import SlackPolicy, load_policy
-from ui.slack.render import question_text, slack_mrkdwn
+from ui.slack.render import answer_message, question_text, slack_mrkdwn
 from ui.slack.serve import EventsServer, serve_slack
 from warehouse.errors import FinopsError, SettingsError
 from warehouse.scope import Scope
@@ -151,6 +151,11 @@ def blocks_text(call) -> str:
     return "\n".join(json.dumps(block) for block in call.params.get("blocks") or [])
 
 
+def read_as_lines(blocks: list[dict]) -> list[str]:
+    """The 'Read as: ...' lines of a message's context blocks."""
+    return [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"] if e["text"].startswith("Read as:")]
+
+
 def button_values(call, prefix: str) -> list[str]:
     return [e["value"] for b in call.params.get("blocks") or [] if b["type"] == "actions"
             for e in b["elements"] if e["action_id"].startswith(prefix)]
@@ -180,6 +185,7 @@ def test_a_signed_mention_gets_a_threaded_answer_with_the_figure_and_the_chart(b
     total = sum(value for _, value in expected.rows)
     assert f"{figure(total, 'usd')} in all" in text
     assert "this month (2026-10-01 to 2026-10-31)" in blocks_text(update)
+    assert read_as_lines(update.params["blocks"]) == ["Read as: inference cost · per day · this month · trend"]
     assert button_values(update, "finops_follow_up") == expected.suggestions[:3]
     assert {"finops_feedback_good", "finops_feedback_bad", "finops_show_sql", "finops_save"} <= {
         e["action_id"] for b in update.params["blocks"] if b["type"] == "actions" for e in b["elements"]}
@@ -481,6 +487,22 @@ def test_slack_yaml_in_finops_home_is_read_by_build_app(home_copy, executor):
 
 
 # --- text ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question, reading", [
+    (TOTAL_QUESTION, "Read as: inference cost · this month"),
+    ("inference cost by model last week for team cx", "Read as: inference cost · by model · team is cx · last week"),
+    ("what is our llm spend on the moon last week", "Read as: inference cost · last week"),  # partly understood
+    ("what is the meaning of life?", None),  # nothing was read: no line
+], ids=["total", "filtered", "partly-understood", "not-understood"])
+def test_the_reply_says_how_the_question_was_read(warehouse_settings, executor, question, reading):
+    answer = ask(question, AskContext(warehouse_settings, executor=executor))
+    _, blocks = answer_message(answer, "answer-1", None)
+    assert read_as_lines(blocks) == ([reading] if reading else [])
+    if reading:  # under the answer (or the note), above the buttons
+        kinds = [b["type"] for b in blocks]
+        at = next(n for n, b in enumerate(blocks) if read_as_lines([b]))
+        assert kinds[at - 1] == "section" and "actions" not in kinds[:at]
 
 
 @pytest.mark.parametrize("markdown, mrkdwn", [

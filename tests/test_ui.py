@@ -202,3 +202,28 @@ def test_follow_ups_narrow_and_shift_the_previous_question(home, executor):
     assert dict(zip(only_prod.iloc[:, 0], only_prod.iloc[:, 1])) == pytest.approx(expected)
     app = ask(app, "what about the month before?")
     assert any("2026-09-01 to 2026-09-30" in c.value for c in last_answer(app).caption)
+
+
+@pytest.mark.parametrize("question, reading, not_understood", [
+    ("inference cost by feature last week", "Read as: inference cost · by feature · last week", None),
+    ("daily inference cost this month", "Read as: inference cost · per day · this month · trend", None),
+    ("what is our llm spend on the moon last week", "Read as: inference cost · last week", "moon"),
+    ("write me a poem about clouds", None, None),  # nothing was read: no line
+], ids=["answered", "trend", "partly-understood", "not-understood"])
+def test_every_answer_says_how_its_question_was_read(home, question, reading, not_understood):
+    answer = last_answer(ask(page(), question))
+    read = [c.value for c in answer.caption if c.value.startswith("Read as:")]
+    assert read == ([reading] if reading else [])
+    if not_understood:  # the note says which words were not understood, the caption what was
+        assert not_understood in answer.info[0].value and not answer.dataframe
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("Read as: inference cost · by feature · last week", "Read as: inference cost · by feature · last week"),
+    ("Read as: inference cost · model is gpt_4o*mini · cost over $5", r"Read as: inference cost · model is gpt\_4o\*mini · cost over \$5"),
+    ("Read as: requests · team is <cx> [prod]", r"Read as: requests · team is \<cx\> \[prod\]"),
+])
+def test_the_reading_caption_shows_its_text_as_written(text, shown):
+    from ui.chat.shared import plain_markdown
+
+    assert plain_markdown(text) == shown

@@ -208,7 +208,7 @@ def mcp(
 @app.command()
 @_guarded
 def info(json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
-    """Tables, row counts, date ranges, freshness and as_of."""
+    """Tables, row counts, date ranges, freshness, as_of and the FOCUS versions of the billing data."""
     from warehouse.executor import Executor
     from warehouse.info import warehouse_info
 
@@ -231,6 +231,8 @@ def info(json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")
         f"as_of {facts.as_of or '-'} ({'from the data' if facts.as_of_source == 'data' else 'FINOPS_AS_OF'}); "
         f"{facts.loads} loads, last {facts.last_load:%Y-%m-%d %H:%M} UTC" if facts.last_load else "no loads yet"
     )
+    if facts.focus_versions:
+        console.print(f"billing: FOCUS {', '.join(facts.focus_versions)}", highlight=False)
 
 
 def _day(value) -> str:
@@ -369,8 +371,10 @@ def feedback(
 
 
 def _print_answer(answer) -> None:
+    """The answer as text, then how the question was read (dim; also for one only partly understood)."""
     from rich.console import Console
     from rich.markdown import Markdown
+    from rich.markup import escape
     from rich.table import Table
 
     from assistant.present.jsonable import jsonable
@@ -378,6 +382,9 @@ def _print_answer(answer) -> None:
     console = Console()
     if answer.error is None:
         console.print(Markdown(answer.text))
+    if answer.read_as():  # under the text, before a long table and SQL; the reason for an error goes to stderr
+        console.print(f"[dim]{escape(answer.read_as())}[/dim]")
+    if answer.error is None:
         if answer.rows and len(answer.rows) > 1 or len(answer.columns) > 1:
             view = Table(show_edge=False)
             for column in answer.columns:

@@ -8,6 +8,7 @@ library and render what it returns. Heavy objects are cached per settings with
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -142,13 +143,28 @@ def column_formats(columns) -> dict:
     return formats
 
 
+def plain_markdown(text: str) -> str:
+    r"""Text shown as itself by Streamlit's Markdown: its markup characters (and `$`, which starts LaTeX) escaped.
+
+    >>> print(plain_markdown("team is a_b · cost over $5 [x]"))
+    team is a\_b · cost over \$5 \[x\]
+    """
+    return re.sub(r"([\\`*_{}\[\]<>#+!|~$])", r"\\\1", text)
+
+
 def render_answer(answer: Answer, key: str, ask_next: Callable[[str], None],
                   on_feedback: Callable[[str], None] | None = None, on_save: Callable[[], None] | None = None) -> None:
-    """One answer: text, window, chart, table with CSV, SQL, route and cost, suggestions, feedback, save."""
+    """One answer: text, how it was read, window, chart, table with CSV, SQL, route and cost, suggestions, feedback, save.
+
+    The reading ("Read as: inference cost · by feature · last week") is shown
+    under the text, and under the note of a question only partly understood.
+    """
     if answer.error is not None:
         st.info(answer.error.message, icon=":material/lightbulb:")
+        _reading(answer)
     else:
         st.markdown(answer.text)
+        _reading(answer)
         if answer.window is not None:
             st.caption(f"Window: {answer.window.describe(compared=True)}")
         if answer.chart:
@@ -175,6 +191,12 @@ def render_answer(answer: Answer, key: str, ask_next: Callable[[str], None],
         with right:
             if on_save is not None:
                 st.button("Save to notebook", key=f"{key}-save", on_click=on_save, icon=":material/bookmark_add:")
+
+
+def _reading(answer: Answer) -> None:
+    """'Read as: inference cost · by feature · last week' as a caption, so a misreading shows at a glance."""
+    if answer.read_as():
+        st.caption(plain_markdown(answer.read_as()))
 
 
 def _feedback_changed(widget_key: str, on_feedback: Callable[[str], None]) -> None:

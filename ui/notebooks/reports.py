@@ -1,12 +1,14 @@
 """A notebook run as a report: Markdown (charts as PNG files beside it), one self-contained HTML file, or .ipynb.
 
-Every report shows, per question: the answer's text (the figure first), its
-window in words and dates, what changed since the last run, the table (first
-rows, money formatted), the chart and the notebook's note; then the SQL of
-every answer as an appendix. Text from answers and the warehouse is escaped for
-HTML (and for the HTML a Markdown viewer allows); the HTML loads nothing from
-outside. The .ipynb re-asks each question through the library when executed
-(`show(answer)` below) and is saved with the outputs `show` gives for this run.
+Every report shows, per question: the answer's text (the figure first), how the
+question was read ("Read as: inference cost · by feature · last week", also
+under a question only partly understood), its window in words and dates, what
+changed since the last run, the table (first rows, money formatted), the chart
+and the notebook's note; then the SQL of every answer as an appendix. Text from
+answers and the warehouse is escaped for HTML (and for the HTML a Markdown
+viewer allows); the HTML loads nothing from outside. The .ipynb re-asks each
+question through the library when executed (`show(answer)` below) and is saved
+with the outputs `show` gives for this run.
 
 >>> format_cell(1234.5, "inference_cost"), format_cell(0.125, "share")
 ('$1,234.50', '12.5%')
@@ -142,10 +144,14 @@ def render_markdown(report: Report, chart_name: str = "{slug}-{number:02d}.png",
             out += [f"> {_md_text(result.note)}".replace("\n", "\n> "), ""]
         if not answer.answered:
             out += [f"**Not answered:** {_md_text(answer.error.message if answer.error else 'no answer')}", ""]
+            if answer.read_as():
+                out += [f"_{_md_text(answer.read_as())}_", ""]
             if answer.suggestions:
                 out += ["Try: " + " · ".join(_md_text(s) for s in answer.suggestions), ""]
             continue
         out += [_md_text(answer.text.strip()), ""]
+        if answer.read_as():
+            out += [f"_{_md_text(answer.read_as())}_", ""]
         if answer.window:
             out += [f"_Window: {_md_text(window_line(answer))}_", ""]
         if result.change:
@@ -241,7 +247,7 @@ def html_table(answer: Answer, limit: int = TABLE_ROWS) -> str:
 _STYLE = """
 body{font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328}
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2.2rem;border-top:1px solid #d0d7de;padding-top:1rem}
-.meta,.window,.change,.more{color:#57606a;font-size:.9rem}.note{border-left:3px solid #d0d7de;padding-left:.8rem;color:#57606a}
+.meta,.reading,.window,.change,.more{color:#57606a;font-size:.9rem}.note{border-left:3px solid #d0d7de;padding-left:.8rem;color:#57606a}
 .failed{color:#a40e26}table{border-collapse:collapse;margin:.8rem 0;font-size:.9rem}
 th,td{border:1px solid #d0d7de;padding:.25rem .6rem;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
 pre{background:#f6f8fa;padding:.8rem;overflow-x:auto;font-size:.85rem}.chart svg{max-width:100%;height:auto}
@@ -265,11 +271,15 @@ def render_html(report: Report) -> str:
         if not answer.answered:
             message = answer.error.message if answer.error else "no answer"
             out.append(f'<p class="failed"><strong>Not answered:</strong> {esc(message)}</p>')
+            if answer.read_as():
+                out.append(f'<p class="reading">{esc(answer.read_as())}</p>')
             if answer.suggestions:
                 out.append(f'<p class="meta">Try: {esc(" · ".join(answer.suggestions))}</p>')
             out.append("</section>")
             continue
         out.append(f'<div class="answer">{markdown_to_html(answer.text)}</div>')
+        if answer.read_as():
+            out.append(f'<p class="reading">{esc(answer.read_as())}</p>')
         if answer.window:
             out.append(f'<p class="window">Window: {esc(window_line(answer))}</p>')
         if result.change:
@@ -306,10 +316,14 @@ def display_bundles(answer: Answer) -> list[dict]:
     if not answer.answered:
         message = answer.error.message if answer.error else "no answer"
         text = f"**Not answered:** {message}"
+        if answer.read_as():
+            text += f"\n\n_{answer.read_as()}_"
         if answer.suggestions:
             text += "\n\nTry: " + " · ".join(answer.suggestions)
         return [{"text/markdown": text, "text/plain": text}]
     text = answer.text.strip()
+    if answer.read_as():
+        text += f"\n\n_{answer.read_as()}_"
     if answer.window:
         text += f"\n\n_Window: {window_line(answer)}_"
     bundles = [{"text/markdown": text, "text/plain": text}]

@@ -77,15 +77,30 @@ def facts_line(answer: Answer, scope: Scope | None) -> str:
     return slack_escape(" · ".join(parts))
 
 
+def reading_block(answer: Answer) -> list[dict]:
+    """'Read as: inference cost · by feature · last week' as a context block, or none without a reading.
+
+    >>> from assistant.answer import Answer
+    >>> reading = {"metrics": ["inference_cost"], "by": [], "filters": [], "window": "last week", "intent": "total",
+    ...            "text": "inference cost · team is <cx> · last week"}
+    >>> reading_block(Answer("q", "planner", reading=reading))[0]["elements"][0]["text"]
+    'Read as: inference cost · team is &lt;cx&gt; · last week'
+    >>> reading_block(Answer("q", "none"))
+    []
+    """
+    line = answer.read_as()
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(line)}]}] if line else []
+
+
 def answer_message(answer: Answer, answer_id: str, scope: Scope | None) -> tuple[str, list[dict]]:
-    """The fallback text and the blocks of one answer (or of a question it could not answer)."""
+    """The fallback text and the blocks of one answer (or of a question it could not answer), with how it was read."""
     if not answer.answered:
         message = answer.error.message if answer.error else "I could not answer that."
         text = f":bulb: {slack_mrkdwn(message)}"
         if answer.suggestions:
             text += "\nYou could ask:\n" + "\n".join(f"• {slack_escape(s)}" for s in answer.suggestions[:FOLLOW_UPS])
         return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_CHARS]}},
-                      *_follow_up_block(answer.suggestions)]
+                      *reading_block(answer), *_follow_up_block(answer.suggestions)]
     text = slack_mrkdwn(answer.text)
     controls = [_button(":+1:", "finops_feedback_good", answer_id), _button(":-1:", "finops_feedback_bad", answer_id)]
     if answer.sql:
@@ -93,6 +108,7 @@ def answer_message(answer: Answer, answer_id: str, scope: Scope | None) -> tuple
     controls.append(_button("Save to notebook", "finops_save", answer_id))
     blocks = [
         *_sections(text),
+        *reading_block(answer),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": facts_line(answer, scope)}]},
         *_follow_up_block(answer.suggestions),
         {"type": "actions", "block_id": "finops_controls", "elements": controls},
