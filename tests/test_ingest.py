@@ -14,14 +14,13 @@ import pytest
 from tests.conftest import FOCUS_SAMPLE
 from tests.tiny_data import llm_rows, price_rows, request_cost, write_table
 from warehouse import ingest as ingest_module
-from warehouse.contract import TABLES
+from warehouse.contract import TABLES, column_key
 from warehouse.errors import IngestError, WarehouseError
 from warehouse.executor import Executor
 from warehouse.focus import ADDED as FOCUS_ADDED
 from warehouse.info import focus_versions
 from warehouse.ingest import ingest
 from warehouse.lake import Lake
-from warehouse.sources import column_key
 
 FOCUS_12 = FOCUS_SAMPLE.parent / "focus-1.2-columns.csv"
 FOCUS_KEYS = {column_key(name) for name in TABLES["billing"].column_names}

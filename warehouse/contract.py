@@ -9,6 +9,7 @@ declarations; nothing else spells out a table's columns.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -302,3 +303,12 @@ ASSISTANT_USAGE = TableContract(
 
 # What queries may read: the contract tables and the assistant's own usage.
 QUERYABLE: dict[str, TableContract] = {**TABLES, ASSISTANT_USAGE.name: ASSISTANT_USAGE}
+
+
+def column_key(name: str) -> str:
+    """The matching key of a column name: a file's columns match the contract's ignoring case and underscores.
+
+    >>> column_key("Billed_Cost"), column_key("billedcost")
+    ('billedcost', 'billedcost')
+    """
+    return re.sub(r"[^a-z0-9]", "", name.lower())

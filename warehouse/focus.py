@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from warehouse.sources import column_key
+from warehouse.contract import column_key
 
 VERSIONS = ("1.0", "1.1", "1.2")
 

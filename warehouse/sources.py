@@ -6,13 +6,12 @@ Column names are matched to the contract ignoring case, spaces and underscores
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlglot.expressions as exp
 
-from warehouse.contract import TABLES, TableContract
+from warehouse.contract import TABLES, TableContract, column_key
 from warehouse.errors import IngestError
 from warehouse.formats import FORMATS as SOURCE_FORMATS
 
@@ -45,15 +44,6 @@ FOCUS_ALIASES = {
     "billingaccountname": "BillingAccountName",
     "tags": "Tags",
 }
-
-
-def column_key(name: str) -> str:
-    """The matching key of a column name.
-
-    >>> column_key("Billed_Cost"), column_key("billedcost")
-    ('billedcost', 'billedcost')
-    """
-    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 @dataclass(frozen=True)
