@@ -68,6 +68,11 @@ class Forecast:
     days_in_month: int
 
     @property
+    def run_rate_total(self) -> float:
+        """The plain run rate: spend of the complete days so far over their number, times the month's days."""
+        return self.spent_so_far / self.days_elapsed * self.days_in_month if self.days_elapsed else 0.0
+
+    @property
     def month_end(self) -> date:
         """The last day of the month."""
         return self.month_start + timedelta(days=self.days_in_month - 1)
@@ -283,5 +288,6 @@ def narrate_forecast(forecast: Forecast) -> str:
         f"({_interval(forecast.projected_total, forecast.low, forecast.high)}; "
         f"{money(forecast.low, compact=True)} to {money(forecast.high, compact=True)}), "
         f"from {money(forecast.spent_so_far, compact=True)} over the first {forecast.days_elapsed} of "
-        f"{forecast.days_in_month} days. Method: {METHODS[forecast.method]}."
+        f"{forecast.days_in_month} days. Method: {METHODS[forecast.method]}. "
+        f"At the plain run rate of those days it would be {money(forecast.run_rate_total, compact=True)}."
     )

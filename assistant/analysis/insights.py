@@ -39,8 +39,9 @@ def answer_forecast(question: str, plan: QueryPlan, context: AskContext, executo
 
     metric = plan.metric if plan.metric in FORECAST_METRICS else "cost"
     forecast = forecast_month(executor, context.settings, metric, as_of=as_of, scope=context.scope, filters=plan.filters)
-    columns = ("metric", "month_start", "spent_so_far", "projected_total", "low", "high", "method")
-    row = (metric, forecast.month_start, forecast.spent_so_far, forecast.projected_total, forecast.low, forecast.high, forecast.method)
+    columns = ("metric", "month_start", "spent_so_far", "projected_total", "low", "high", "method", "run_rate_total")
+    row = (metric, forecast.month_start, forecast.spent_so_far, forecast.projected_total, forecast.low, forecast.high,
+           forecast.method, forecast.run_rate_total)
     return Answer(
         question, Route.PLANNER, text=narrate_forecast(forecast), window=plan.window, columns=columns, rows=[row], plan=plan,
         suggestions=["Are we over budget this month?", f"Daily {metric.replace('_', ' ')} this month"],

@@ -130,6 +130,10 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     query = exp.select(*projections).from_(table).where(exp.and_(*conditions))
     if groups:
         query = query.group_by(*[expression.copy() for _, expression in groups])
+    conditional = model.metrics[main].expression.find(exp.Filter) is not None
+    if groups and conditional and not compare and plan.intent in ("breakdown", "ranking", "unit_cost"):
+        # "retry cost by feature": a group none of whose rows qualify has no retry cost to show
+        query = query.having(exp.Not(this=exp.Is(this=model.metrics[main].expression.copy(), expression=exp.null())))
     for threshold in plan.thresholds:
         compare_to = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}[threshold.op]
         query = query.having(compare_to(this=model.metrics[threshold.metric].expression.copy(),

@@ -102,7 +102,8 @@ _GROUPING_WORDS = frozenset(
     "drove drive drives driving own owns owned owner".split()
 )
 # A breakdown keeps the group without a value: asking to include it changes nothing.
-_NULL_GROUP_WORDS = frozenset("unallocated untagged included including include null none blank".split())
+_NULL_GROUP_WORDS = frozenset("unallocated untagged unassigned included including include null none blank too".split())
+_INCLUDING = frozenset("included including include too".split())
 _TAG_WORDS = frozenset("tag tags tagged".split())
 _AVERAGE_WORDS = frozenset("average avg mean typical per each single a an one call calls request requests".split())
 _RATIO_WORDS = frozenset("share percent percentage proportion portion fraction % as rate many".split())
@@ -122,7 +123,7 @@ def unplaced_words(plan: QueryPlan, tokens: tuple[str, ...], phrases: tuple[Phra
     for phrase in phrases:
         if _phrase_is_used(phrase, plan, tokens, model) or (phrase.kind == "dimension" and _beside(phrase, beside)):
             placed.update(range(*phrase.span))
-    grammar = _grammar(plan, model, follow_up)
+    grammar = _grammar(plan, model, follow_up, including=bool(_INCLUDING & set(tokens)))
     left: list[str] = []
     for i, token in enumerate(tokens):
         if i in placed or token in FILLERS or token in grammar or token in left:
@@ -166,7 +167,7 @@ def _describes(phrase: PhraseMatch, tokens: tuple[str, ...]) -> bool:
     return before in ("all", "every", "each", "any")
 
 
-def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool) -> frozenset[str]:
+def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool, including: bool = False) -> frozenset[str]:
     """The words the plan's intent, metrics and dimensions were read from, or that cannot change it."""
     words: set[str] = set(_INTENT_WORDS.get(plan.intent, ())) | LIGHT_VERBS
     if plan.intent == Intent.WHY_CHANGED:
@@ -188,7 +189,9 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool) -> frozense
     for name in named:
         words |= {w for synonym in model.dimensions[name].synonyms for w in synonym.split()}
     if plan.dimensions or plan.intent in (Intent.RANKING, Intent.SHARE):
-        words |= _GROUPING_WORDS | _NULL_GROUP_WORDS
+        words |= _GROUPING_WORDS
+        if including:  # "unallocated included": the group without a value, which a breakdown keeps anyway
+            words |= _NULL_GROUP_WORDS
     units = {model.metrics[m].unit for m in plan.metrics}
     if "usd" in units or plan.intent in (Intent.BUDGET, Intent.FORECAST, Intent.SAVINGS):
         words |= _MONEY_WORDS

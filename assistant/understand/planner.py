@@ -317,6 +317,12 @@ def find_dimensions(reading: Reading, context: PlannerContext, planner: Planner)
 
     dimensions = [d for d in dimensions if not describes_metric(d)]
     metrics = list(reading.metrics)
+    # "spend per environment (LLM)": a bare "LLM" not after by/per/which names the LLM requests, not a grouping
+    qualifiers = [m for m in phrases if m.kind == "dimension" and tokens[m.span[0] : m.span[1]] in (("llm",), ("llms",))
+                  and (m.span[0] == 0 or tokens[m.span[0] - 1] not in BY_WORDS)]
+    if qualifiers and metrics in ([], ["cost"]):
+        dimensions = [d for d in dimensions if d not in {q.name for q in qualifiers}]
+        metrics = ["inference_cost"]
     if (not metrics or metrics == ["cost"]) and (reading.filters or dimensions) and MONEY_WORDS.search(text):
         if not metrics or not _fits_billing(reading.filters, dimensions, planner):
             metrics = [_money_metric(reading.filters, dimensions, planner)]

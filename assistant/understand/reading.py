@@ -114,7 +114,8 @@ def read_limit(text: str, intent: str) -> tuple[int | None, bool]:
         singular = re.search(r"\b(which|what) (\w+) (had|has|was|is) the\b", text)
         if singular and not singular.group(2).endswith("s"):
             return 1, ascending
-        if re.search(r"\b(the )?(most|least) expensive (\w+)\b", text) and not re.search(r"\b(most|least) expensive \w+s\b", text):
+        named = re.search(r"\b(?:the )?(?:most|least) expensive ((?:[\w-]+ ){0,2}[\w-]+)", text)
+        if named and not any(word.endswith("s") for word in named.group(1).split()):  # "most expensive AI features": 5
             return 1, ascending
         return 5, ascending
     return None, ascending

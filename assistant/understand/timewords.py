@@ -46,6 +46,7 @@ _MONTH_NUMBER = {n[:3].lower(): i for i, n in enumerate(_MONTH_NAMES, 1)}  # by 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _NUMBERS = dict(zip("one two three four five six seven eight nine ten eleven twelve".split(), range(1, 13)))
 _NUMBERS |= {"fourteen": 14, "thirty": 30, "sixty": 60, "ninety": 90, "a": 1, "an": 1}
+_COMPARED_AFTER = re.compile(r"\s+(?:vs\.?|versus|compared?|and|to|against)\b")
 _NAMED_CONTEXT = {"in", "during", "for", "on", "since", "from", "between", "and", "to", "until", "till", "through",
                   "vs", "versus", "than", "throughout", "last", "this", "with", "against", "compare", "compared"}
 
@@ -166,8 +167,12 @@ def _weekday(m, a, text):
 def _month(m, a, text):
     word, mod = m["mon"].lower(), (m["mod"] or "").lower()
     year = int(m["y"]) if m["y"] else 2000 + int(m["yy"]) if m["yy"] else None
-    if word in ("may", "mar", "march") and not (year or mod or m["lead"] or _word_before(text, m.start()) in _NAMED_CONTEXT):
-        return None
+    before = _word_before(text, m.start())
+    named = year or mod or m["lead"] or before in _NAMED_CONTEXT
+    if word == "may" and not (named or _COMPARED_AFTER.match(text, m.end())):
+        return None  # the modal verb, unless a comparison follows ("may vs june")
+    if word in ("mar", "march") and not named and before in ("to", "will", "we", "they", "you", "i", "and"):
+        return None  # the verb ("we march on")
     month = _MONTH_NUMBER[word[:3]]
     if year is None:
         year = a.year if month < a.month or (month == a.month and mod not in ("last", "previous", "past")) else a.year - 1
