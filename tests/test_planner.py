@@ -43,6 +43,7 @@ def test_question_becomes_the_expected_plan(planner, case):
     if "grain" in case:
         assert result.grain == case["grain"]
     assert result.ratio == case.get("ratio")
+    assert result.billing_period == case.get("billing_period", False)
     assert [[c.metric, c.op, c.value] for c in result.thresholds] == case.get("thresholds", [])
     filters = {f.dimension: list(f.values) for f in result.filters}
     assert filters == case.get("filters", {})

@@ -76,6 +76,7 @@ class QueryPlan:
     ascending: bool = False
     notes: tuple[str, ...] = field(default=(), compare=False)
     ratio: str | None = None  # "share" (X as a share of Y) or "per" (X per Y): metrics[0] over metrics[1]
+    billing_period: bool = False  # "the October invoice": billing rows by BillingPeriodStart, not the charge period
     thresholds: tuple[Threshold, ...] = ()  # groups kept: "features that spent more than $50"
 
     def __post_init__(self) -> None:

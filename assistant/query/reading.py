@@ -30,6 +30,8 @@ def reading_of(plan: QueryPlan, model: SemanticModel) -> dict[str, Any]:
     by = [model.dimensions[d].label if d in model.dimensions else d for d in plan.dimensions]
     filters = [f.describe() for f in plan.filters]
     window = plan.window.label
+    if plan.billing_period:
+        window = f"billing period {window}"
     if plan.compared and plan.intent in (Intent.WHY_CHANGED, Intent.COMPARISON):
         window += " vs the period before" if plan.window.label != "last week" else " vs the week before"
     joiner = {"share": " as a share of ", "per": " per "}.get(plan.ratio or "", " and ")

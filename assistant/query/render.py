@@ -20,6 +20,8 @@ from sqlglot import exp
 from assistant.query.plan import QueryPlan
 from assistant.semantic import SemanticModel, load_semantic_model
 
+BILLING_PERIOD = "BillingPeriodStart"
+
 
 class PlanError(ValueError):
     """A plan that cannot become SQL (a dimension its metric's table lacks, mixed tables)."""
@@ -74,7 +76,8 @@ def render_sql(plan: QueryPlan, model: SemanticModel | None = None) -> str:
 def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Select:
     model = model or load_semantic_model()
     table = plan_table(plan, model)
-    time_column = exp.column(model.timed_column(table))
+    # "February's invoice": the charges billed in that period (corrections included), not those incurred in it
+    time_column = exp.column(BILLING_PERIOD if plan.billing_period and table == "billing" else model.timed_column(table))
     window = plan.window
     groups: list[tuple[str, exp.Expr]] = []
     if plan.grain and plan.intent in ("trend", "ranking"):  # a series, or its periods ranked ("which day ...")

@@ -176,6 +176,8 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool, including: 
         words |= _INTENT_WORDS[Intent.RANKING]
     if plan.ratio is not None:
         words |= _RATIO_WORDS | {"of", "per", "total"}
+    if plan.billing_period:
+        words |= {"invoice", "invoices", "invoiced", "billing", "period", "bill", "billed", "month"}
     if plan.thresholds:
         words |= {"that", "with", "had", "having", "where", "whose"}
     if plan.intent == Intent.COMPARISON:

@@ -31,6 +31,7 @@ from assistant.understand.reading import (
     DRIVER_DIMENSION,
     FALLING,
     FOLLOW_UP,
+    INVOICE_PERIOD,
     MAIN_METRIC,
     MONEY_WORDS,
     NEGATION,
@@ -453,7 +454,16 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
         ascending=ascending,
         ratio=reading.ratio,
         thresholds=reading.thresholds,
+        billing_period=_billing_period(reading, table),
     )
+
+
+def _billing_period(reading: Reading, table: str) -> bool:
+    """A billing question about an invoice of a named month is read on the billing period (DATA-CONTRACT.md)."""
+    if table != "billing" or reading.time is None or not INVOICE_PERIOD.search(reading.text):
+        return False
+    window = reading.time.window
+    return window.start.day == 1 and (window.end - window.start).days <= 31
 
 
 def _plan_filters(reading: Reading) -> tuple[Filter, ...]:

@@ -183,6 +183,10 @@ THRESHOLD_OPS = {"more than": ">", "greater than": ">", "higher than": ">", "ove
                  "below": "<", "at most": "<="}
 
 
+# "February's invoice", "invoiced in October", "the October billing period": FOCUS BillingPeriodStart (DATA-CONTRACT.md).
+INVOICE_PERIOD = re.compile(r"\b(?:invoices?|invoiced|billing period|billing month|bill(?:ed)? (?:for|in))\b")
+
+
 SEVERAL = re.compile(r"\b(and|&|plus|vs|versus|as well as|along with|alongside)\b|,")
 
 
