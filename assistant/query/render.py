@@ -134,7 +134,7 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     if groups:
         query = query.group_by(*[expression.copy() for _, expression in groups])
     conditional = model.metrics[main].expression.find(exp.Filter) is not None
-    if groups and conditional and not compare and plan.intent in ("breakdown", "ranking", "unit_cost"):
+    if groups and conditional and not compare and not plan.ratio and plan.intent in ("breakdown", "ranking", "unit_cost"):
         # "retry cost by feature": a group none of whose rows qualify has no retry cost to show
         query = query.having(exp.Not(this=exp.Is(this=model.metrics[main].expression.copy(), expression=exp.null())))
     for threshold in plan.thresholds:
@@ -157,4 +157,7 @@ def dimension_filter(f, table: str, model: SemanticModel) -> exp.Expr:
     column = dimension_expression(f.dimension, table, model)
     values = [exp.Literal.string(v) for v in f.values]
     condition = exp.EQ(this=column, expression=values[0]) if len(values) == 1 else exp.In(this=column, expressions=values)
-    return exp.Not(this=exp.paren(condition)) if f.negate else condition
+    if not f.negate:
+        return condition
+    # "excluding staging" keeps the rows without an environment: NOT (NULL = 'staging') alone would drop them
+    return exp.or_(exp.Not(this=exp.paren(condition)), exp.Is(this=column.copy(), expression=exp.null()))

@@ -108,7 +108,7 @@ def read_limit(text: str, intent: str) -> tuple[int | None, bool]:
         word = match.group(1) or match.group(2)
         return (int(word) if word.isdigit() else NUMBER_WORDS[word]), ascending
     if intent == "ranking":
-        singular = re.search(r"\b(which|what) ([a-z][a-z ]*?) (cost|costs|spent|spends|spend|used|uses|use|had|has|made|makes|sent|sends|is|was|gave|gives|did|does|drove|drives|burned|burns|ran|runs|saw|sees|got|gets)\b", text)
+        singular = re.search(r"\b(which|what) ([a-z][a-z ]*?) (cost|costs|spent|spends|spend|used|uses|use|had|has|made|makes|sent|sends|is|was|gave|gives|did|does|drove|drives|burned|burns|ran|runs|saw|sees|got|gets|grew|grows|rose|rises|fell|falls|dropped|drops|increased|decreased|jumped|changed|moved|went)\b", text)
         if singular and not singular.group(2).split()[-1].endswith("s"):
             return 1, ascending
         singular = re.search(r"\b(which|what) (\w+) (had|has|was|is) the\b", text)
@@ -199,6 +199,11 @@ def money_on_usage(metrics: list[str], model: SemanticModel, text: str = "") -> 
     """'spent on tokens' is inference cost; 'spend on GPU hours' is GPU cost; 'LLM spend' beats 'cost'."""
     if several_metrics(metrics, text, model):
         return metrics
+    others = {model.metrics[m].table for m in metrics if m != "cost"}
+    if "cost" in metrics and SEVERAL.search(text) and len(others) == 1 and (table := next(iter(others))) in MAIN_METRIC \
+            and table != "billing" and MAIN_METRIC[table] not in metrics:
+        # "requests and cost" of LLM calls: the cost is their inference cost, and both are asked
+        return [MAIN_METRIC[table] if m == "cost" else m for m in metrics]
     if "cost" in metrics and any(model.metrics[m].unit == "usd" for m in metrics if m != "cost"):
         return [m for m in metrics if m != "cost"]
     if "cost" in metrics and len(metrics) > 1:
