@@ -20,6 +20,7 @@ from dataclasses import replace
 from datetime import date
 
 from assistant.analysis import insights
+from assistant.analysis.reconciliation import answer_reconciliation
 from assistant.answer import Answer, AnswerError, AskContext, Route
 from assistant.llm.route import model_answer
 from assistant.query.plan import ANALYSIS_INTENTS, Clarification, Intent, QueryPlan
@@ -41,6 +42,7 @@ ANALYSES: dict[Intent, Callable[..., Answer]] = {
     Intent.SAVINGS: insights.answer_savings,
     Intent.FORECAST: insights.answer_forecast,
     Intent.ANOMALIES: insights.answer_anomalies,
+    Intent.RECONCILIATION: answer_reconciliation,
 }
 
 

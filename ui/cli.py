@@ -208,14 +208,20 @@ def mcp(
 @app.command()
 @_guarded
 def info(json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
-    """Tables, row counts, date ranges, freshness, as_of and the FOCUS versions of the billing data."""
+    """Tables, row counts, date ranges, freshness, as_of, the FOCUS versions of the billing data, and last month's
+    tracked LLM spend against billed when both are loaded."""
     from warehouse.executor import Executor
     from warehouse.info import warehouse_info
 
-    with Executor(_settings()) as executor:
+    settings = _settings()
+    with Executor(settings) as executor:
         facts = warehouse_info(executor)
+        reconciled = _reconciliation(executor, settings, facts.as_of)
     if json_out:
-        typer.echo(json.dumps(facts.to_json(), indent=2))
+        payload = facts.to_json()
+        if reconciled is not None:
+            payload["reconciliation"] = reconciled.summary_json()
+        typer.echo(json.dumps(payload, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
@@ -233,6 +239,23 @@ def info(json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")
     )
     if facts.focus_versions:
         console.print(f"billing: FOCUS {', '.join(facts.focus_versions)}", highlight=False)
+    if reconciled is not None:
+        from assistant.analysis.reconciliation import summarize_reconciliation
+
+        console.print(summarize_reconciliation(reconciled), highlight=False)
+
+
+def _reconciliation(executor, settings, as_of: date | None):
+    """Last month's tracked LLM spend against billed, when both sides have data; else None."""
+    if as_of is None:
+        return None
+    from assistant.analysis.reconciliation import last_month, reconcile
+
+    try:
+        result = reconcile(executor, settings, last_month(as_of))
+    except FinopsError:  # a warehouse the queries cannot read leaves the rest of `info` as it is
+        return None
+    return result if result.summary_json() is not None else None
 
 
 def _day(value) -> str:

@@ -167,8 +167,11 @@ class Lake:
         return sorted(path for path in self.root.rglob("*.parquet") if path not in known)
 
 
-def view_sql(table: TableContract, files: tuple[Path, ...]) -> str:
+def view_sql(table: TableContract, files: tuple[Path, ...], missing: tuple[str, ...] = ()) -> str:
     """`CREATE OR REPLACE VIEW` over the table's files (typed and empty when there are none).
+
+    `missing` names contract columns no file has (optional columns added after the files
+    were written): the view gives them as typed NULLs, so every query sees the whole contract.
 
     >>> from warehouse.contract import TABLES
     >>> view_sql(TABLES["budgets"], ())[:40]
@@ -184,7 +187,8 @@ def view_sql(table: TableContract, files: tuple[Path, ...]) -> str:
                 exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false()),
             ],
         )
-        query = exp.select("*").from_(exp.Table(this=source))
+        nulls = [exp.alias_(exp.cast(exp.null(), table.column(name).type, dialect="duckdb"), name, quoted=True) for name in missing]
+        query = exp.select("*", *nulls).from_(exp.Table(this=source))
     else:
         query = exp.select(
             *[
@@ -202,5 +206,12 @@ def view_sql(table: TableContract, files: tuple[Path, ...]) -> str:
 
 
 def create_views(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
+    """One view per contract table; files written before an optional column existed read it as NULL."""
     for name, table in TABLES.items():
-        con.execute(view_sql(table, manifest.files.get(name, ())))
+        files = manifest.files.get(name, ())
+        con.execute(view_sql(table, files))
+        if files:
+            present = {row[0] for row in con.execute(exp.Describe(this=exp.to_table(name)).sql(dialect="duckdb")).fetchall()}
+            missing = tuple(column.name for column in table.columns if column.name not in present)
+            if missing:
+                con.execute(view_sql(table, files, missing))

@@ -1,6 +1,6 @@
 """`build_overview(context) -> Overview`: the figures behind the chat app's overview page.
 
-Five sections, each from the code that answers the same question in the chat,
+Six sections, each from the code that answers the same question in the chat,
 run through the guard with the caller's row scope:
 
 - `spend`: this month's cost so far, its month-end forecast with interval, and
@@ -11,7 +11,10 @@ run through the guard with the caller's row scope:
   cost by feature, model and team, and of cloud cost by service (the planner's
   comparison queries);
 - `anomalies`: the anomalies of the last 14 days with impact and root causes;
-- `savings`: the largest savings found, in dollars per month.
+- `savings`: the largest savings found, in dollars per month;
+- `reconciliation`: last month's tracked LLM spend (the request logs) against
+  what the providers billed, per provider, with the likely causes of the gap
+  (`reconciliation.reconcile`).
 
 Every section and item carries a `question` the chat answers, so the page can
 link into the chat with it. A section that fails holds a message instead of
@@ -34,10 +37,20 @@ from assistant.analysis.forecast import (
     narrate_forecast,
     narrate_outlook,
 )
+from assistant.analysis.reconciliation import (
+    CAUSE_LABELS,
+    RECONCILIATION_COLUMNS,
+    RECONCILIATION_QUESTION,
+    last_month,
+    narrate_reconciliation,
+    reconcile,
+    reconciliation_rows,
+    signed_pct,
+)
 from assistant.analysis.savings import ATTRIBUTION_KINDS, KIND_LABELS
 from assistant.answer import Answer, AnswerError, AskContext
 from assistant.ask import ask
-from assistant.present.charts import stacked_area
+from assistant.present.charts import reconciliation_bars, stacked_area
 from assistant.present.jsonable import jsonable
 from assistant.present.narrate import window_in_words
 from assistant.present.numbers import change, money
@@ -98,7 +111,7 @@ class OverviewItem:
 class OverviewSection:
     """One block of the page: its figures, table, chart and items, or the message saying why not."""
 
-    key: str  # spend, trend, movers, anomalies, savings
+    key: str  # spend, trend, movers, anomalies, savings, reconciliation
     title: str
     question: str
     text: str = ""
@@ -411,10 +424,37 @@ def savings_section(run: _Run, section: OverviewSection) -> OverviewSection:
                    chart=answer.chart, items=tuple(items), figures=figures)
 
 
+# ---------------------------------------------------------------- tracked vs billed
+
+
+def reconciliation_section(run: _Run, section: OverviewSection) -> OverviewSection:
+    window = last_month(run.as_of)
+    result = reconcile(run.executor, run.context.settings, window, scope=run.context.scope)
+    rows = reconciliation_rows(result)
+    items = [
+        OverviewItem(p.provider, (("no requests logged" if p.tracked_usd is None else money(p.tracked_usd, compact=True))
+                                  + " tracked vs " + (f"{money(p.billed_usd, compact=True)} billed ({signed_pct(p.variance_pct)})"
+                                                      if p.billed_usd is not None else "nothing billed to compare with")),
+                     RECONCILIATION_QUESTION,
+                     {"provider": p.provider, "tracked_usd": p.tracked_usd, "billed_usd": p.billed_usd,
+                      "variance_usd": p.variance_usd, "variance_pct": p.variance_pct, "billed_source": p.billed_source})
+        for p in result.providers
+    ]
+    items += [OverviewItem(f"{CAUSE_LABELS[c.kind]}, {c.provider}", c.text, RECONCILIATION_QUESTION,
+                           {"kind": c.kind, "provider": c.provider, "impact_usd": c.impact_usd, **c.evidence})
+              for c in result.causes[:TOP]]
+    figures = {"tracked_usd": result.tracked_usd, "billed_usd": result.billed_usd, "variance_usd": result.variance_usd,
+               "variance_pct": result.variance_pct, "providers": len(result.providers), "causes": len(result.causes)}
+    return replace(section, text=narrate_reconciliation(result), window=window, figures=figures,
+                   columns=RECONCILIATION_COLUMNS, rows=rows, items=tuple(items),
+                   chart=reconciliation_bars(RECONCILIATION_COLUMNS, rows, window.describe()))
+
+
 SECTIONS = (
     ("spend", "This month against budget", SPEND_QUESTION, spend_section),
     ("trend", "Cost by category, last 30 days", TREND_QUESTION, trend_section),
     ("movers", "Top movers, week over week", MOVERS_QUESTION, movers_section),
     ("anomalies", f"Anomalies, last {ANOMALY_DAYS} days", ANOMALIES_QUESTION, anomalies_section),
     ("savings", "Top savings found", SAVINGS_QUESTION, savings_section),
+    ("reconciliation", "Tracked vs billed, last month", RECONCILIATION_QUESTION, reconciliation_section),
 )

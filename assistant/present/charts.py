@@ -3,7 +3,8 @@
 time series -> line; breakdown and ranking -> sorted bars; share -> one stacked
 bar; change between two windows -> diverging bars; a single figure -> no chart
 (`chart_for`); savings findings -> bars in USD per month (`savings_bars`); the
-overview's cost by category -> stacked areas (`stacked_area`). Never model-written code.
+overview's cost by category -> stacked areas (`stacked_area`); tracked against billed LLM spend -> paired bars
+(`reconciliation_bars`). Never model-written code.
 """
 
 from __future__ import annotations
@@ -152,5 +153,36 @@ def stacked_area(chart: dict | None, columns: Sequence[str], rows: Sequence[Sequ
             "y": {**encoding["y"], "stack": "zero"},
             "color": {**encoding["color"], "scale": {"domain": order}, "legend": {"labelLimit": 280, "orient": "bottom", "columns": 3}},
             "order": {"field": dimension, "sort": "descending"},
+        },
+    }
+
+
+def reconciliation_bars(columns: Sequence[str], rows: Sequence[Sequence[object]], when: str) -> dict | None:
+    """Tracked against billed USD, a pair of bars per provider (rows with `provider`, `tracked_usd`, `billed_usd`)."""
+    if not rows or not {"provider", "tracked_usd", "billed_usd"} <= set(columns):
+        return None
+    data = []
+    for row in rows:
+        item = dict(zip(columns, jsonable(list(row))))
+        for side, field in (("tracked", "tracked_usd"), ("billed", "billed_usd")):
+            if item[field] is not None:
+                data.append({"provider": item["provider"], "side": side, "usd": item[field],
+                             "billed_source": item.get("billed_source")})
+    if not data:
+        return None
+    return {
+        "$schema": SCHEMA, "title": f"Tracked vs billed LLM spend, {when}", "width": "container",
+        "height": {"step": BAR_STEP // 2}, "data": {"values": data[:MAX_BARS * 2]},
+        "mark": {"type": "bar", "tooltip": True},
+        "encoding": {
+            "y": {"field": "provider", "type": "nominal", "title": None, "axis": {"labelLimit": 220}},
+            "yOffset": {"field": "side", "type": "nominal", "sort": ["tracked", "billed"]},
+            "x": {"field": "usd", "type": "quantitative", "title": "USD",
+                  "axis": {"format": axis_format("usd", [d["usd"] for d in data])}},
+            "color": {"field": "side", "type": "nominal", "title": None, "sort": ["tracked", "billed"],
+                      "scale": {"range": ["#2e86ab", "#d1495b"]}},
+            "tooltip": [{"field": "provider", "type": "nominal"}, {"field": "side", "type": "nominal"},
+                        {"field": "usd", "type": "quantitative", "format": "$,.2f"},
+                        {"field": "billed_source", "type": "nominal"}],
         },
     }

@@ -31,11 +31,12 @@ class Intent(StrEnum):
     BUDGET = "budget"
     SAVINGS = "savings"
     FORECAST = "forecast"
+    RECONCILIATION = "reconciliation"
 
 
 INTENTS = tuple(Intent)
 # Intents answered by an analysis of their own rather than by one query.
-ANALYSIS_INTENTS = (Intent.ANOMALIES, Intent.SAVINGS, Intent.FORECAST)
+ANALYSIS_INTENTS = (Intent.ANOMALIES, Intent.SAVINGS, Intent.FORECAST, Intent.RECONCILIATION)
 GRAINS = ("hour", "day", "week", "month")
 
 

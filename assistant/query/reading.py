@@ -21,6 +21,7 @@ _INTENT_WORDS = {
     Intent.WHY_CHANGED: "why it changed", Intent.COMPARISON: "compared", Intent.SHARE: "share",
     Intent.TREND: "trend", Intent.BUDGET: "against budget", Intent.FORECAST: "month-end forecast",
     Intent.ANOMALIES: "anomalies", Intent.SAVINGS: "savings opportunities", Intent.UNIT_COST: "unit cost",
+    Intent.RECONCILIATION: "tracked against billed",
 }
 
 

@@ -92,6 +92,10 @@ _INTENT_WORDS: dict[str, frozenset[str]] = {
         "unusual anomaly anomalies anomalous weird strange odd outlier outliers unexpected surprising surprise anything "
         "any".split()
     ),
+    Intent.RECONCILIATION: frozenset(
+        "tracked track logged logs log request requests match matches matching reconcile reconciled reconciliation "
+        "invoice invoices bill bills billed billing against vs versus missing days day dates which gap gaps".split()
+    ),
     Intent.SAVINGS: frozenset(
         "waste wasted wasting leak leaks leaking save saving savings money reduce cut optimize optimise optimizing "
         "optimization recommend recommendation recommendations opportunities opportunity where".split()

@@ -39,6 +39,7 @@ from assistant.understand.reading import (
     NUMBER_WORDS,
     RANKING,
     RATIO_OF,
+    RECONCILE,
     SAVINGS_INTENT,
     SQL_COMMAND,
     STATUS_WORDS,
@@ -346,6 +347,8 @@ def find_follow_up(reading: Reading, context: PlannerContext, planner: Planner) 
     metrics = reading.metrics
     if not metrics and reading.status is not None:
         metrics = ("requests",)  # "how many failed yesterday?"
+    if RECONCILE.search(text) and not follow_up:
+        metrics = ("inference_cost",)  # tracked against billed: the requests' cost is what is reconciled
     if not metrics and not follow_up and (ANOMALY.search(text) or SAVINGS_INTENT.search(text)):
         metrics = ("cost",)  # "anything unusual?", "where are we wasting money?": every series is looked at
     if not metrics:
@@ -375,6 +378,8 @@ def find_intent(reading: Reading, context: PlannerContext, planner: Planner) -> 
     for dimension, count in _values_per_dimension(reading.filters).items():
         if count > 1 and dimension not in dimensions and not NEGATION.search(text):
             dimensions.append(dimension)  # "gpt-4o vs claude-sonnet-4": one row each
+    if RECONCILE.search(text):  # tracked vs billed: an analysis of its own
+        return replace(reading, metrics=("inference_cost",), dimensions=(), intent=Intent.RECONCILIATION)
     if reading.ratio is not None:  # one metric over another: a figure, or one per group
         return replace(reading, metrics=tuple(reading.metrics), dimensions=tuple(dimensions),
                        intent=Intent.BREAKDOWN if dimensions else Intent.TOTAL)

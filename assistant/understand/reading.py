@@ -73,7 +73,17 @@ UNIT_WORDS = {"request", "requests", "call", "calls", "token", "tokens", "1k", "
 DRIVER_DIMENSION = {"llm_requests": "feature", "billing": "service", "gpu_usage": "cluster", "budgets": "team"}
 
 
+# "does our tracked LLM spend match the invoice?", "which days are missing from the request logs?"
+RECONCILE = re.compile(
+    r"\b(?:reconcil\w*|tracked (?:vs\.?|versus|against) billed|match(?:es)? (?:the |our )?(?:invoices?|bills?|billing)|"
+    r"missing from (?:the |our )?(?:request |llm )?logs|(?:days?|dates?) (?:are |is )?missing|(?:logged|tracked) (?:llm |ai )?(?:spend|cost)s? "
+    r"(?:vs\.?|versus|against|and) (?:the )?(?:invoices?|bills?|billed))"
+)
+
+
 def read_intent(text: str, metrics, dimensions, grain, time, model) -> str:
+    if RECONCILE.search(text):
+        return "reconciliation"
     if ANOMALY.search(text):
         return "anomalies"
     if WHY.search(text) and (CHANGE.search(text) or "why" in text):

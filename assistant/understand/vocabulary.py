@@ -75,7 +75,7 @@ COMMON_WORDS = frozenset(
     burned burnt consumed plane planes plan plans control weighted based wide level related driven specific
     sunk sink invested sitting going moved move moving production development
     projected projection projections projecting forecast forecasts forecasting predicted prediction expected
-    tracking track tracked looked looks look like racked racks processed plus minus land lands landed landing
+    tracking track tracked looked looks look like racked racks processed plus minus land lands landed landing match matches matched matching
     """.split()
 )
 

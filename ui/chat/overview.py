@@ -1,4 +1,5 @@
-"""The overview: this month against budget, cost by category, top movers, anomalies and savings.
+"""The overview: this month against budget, cost by category, top movers, anomalies, savings, and
+last month's tracked LLM spend against what the providers billed.
 
 Every item has a question the chat answers; its button opens the chat with that
 question asked. The figures come from `assistant.analysis.overview.build_overview`,
@@ -107,3 +108,26 @@ for column, key, limit in ((left, "anomalies", 6), (right, "savings", 5)):
             text.markdown(f"**{item.title}**  \n{item.text}")
             with button:
                 open_in_chat(item.question, f"{key}-{number}")
+
+reconciliation = overview.section("reconciliation")
+st.subheader(reconciliation.title)
+if reconciliation.ok:
+    f = reconciliation.figures
+    if f.get("tracked_usd") is not None and f.get("billed_usd") is not None:
+        cells = st.columns(3)
+        cells[0].metric("Tracked (request logs)", money(f["tracked_usd"], compact=True))
+        cells[1].metric("Billed", money(f["billed_usd"], compact=True))
+        pct = f.get("variance_pct")
+        cells[2].metric("Tracked − billed", money(f.get("variance_usd"), compact=True, sign=True),
+                        delta=f"{pct:+.1f}%" if pct is not None else None, delta_color="off")
+    left, right = st.columns([3, 2])
+    with left:
+        if reconciliation.chart:
+            st.vega_lite_chart(reconciliation.chart, width="stretch")
+        st.markdown(reconciliation.text)
+    with right:
+        for item in reconciliation.items[:8]:
+            st.markdown(f"**{item.title}**  \n{item.text}")
+    open_in_chat(reconciliation.question, "reconciliation-ask", "Open in chat")
+else:
+    st.info(reconciliation.error.message)
