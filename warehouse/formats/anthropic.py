@@ -25,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from warehouse.errors import IngestError
-from warehouse.formats.reports import count, require, rfc3339, row_key, vendor_row
+from warehouse.formats.reports import buckets, count, require, rfc3339, row_key, vendor_row
 
 _MEASURES = {"uncached_input_tokens", "cache_read_input_tokens", "cache_creation", "output_tokens",
              "server_tool_use", "amount"}
@@ -53,14 +53,7 @@ def _first_result_has(document: object, key: str) -> bool:
 def _buckets(page: object, where: str) -> Iterator[tuple[datetime, datetime, dict[str, Any], str]]:
     if not isinstance(page, dict) or "data" not in page:
         raise IngestError(f"{where}: not an Anthropic report page (no \"data\"). Is this the right --format?", column="data")
-    for index, bucket in enumerate(require(page, "data", where, list), start=1):
-        at = f"{where}, bucket {index}"
-        start = rfc3339(require(bucket, "starting_at", at, str), at, "starting_at")
-        end = rfc3339(require(bucket, "ending_at", at, str), at, "ending_at")
-        for number, result in enumerate(require(bucket, "results", at, list), start=1):
-            if not isinstance(result, dict):
-                raise IngestError(f"{at}, result {number}: not an object.", column="results")
-            yield start, end, result, f"{at}, result {number}"
+    yield from buckets(page, where, ("starting_at", "ending_at"), str, rfc3339)
 
 
 def usage_rows(page: object, where: str, source: str = "anthropic-usage") -> list[dict]:

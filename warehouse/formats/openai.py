@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from warehouse.errors import IngestError
-from warehouse.formats.reports import count, epoch, require, row_key, vendor_row
+from warehouse.formats.reports import buckets, count, epoch, require, row_key, vendor_row
 
 _MEASURES = {"input_tokens", "output_tokens", "input_cached_tokens", "input_audio_tokens", "output_audio_tokens",
              "num_model_requests", "input_cache_write_tokens", "amount", "images", "characters", "seconds",
@@ -52,14 +52,7 @@ def _result_object(document: object, prefix: str) -> bool:
 def _buckets(page: object, where: str) -> Iterator[tuple[datetime, datetime, dict[str, Any], str]]:
     if not isinstance(page, dict) or page.get("object") != "page":
         raise IngestError(f"{where}: not an OpenAI API page (no \"object\": \"page\"). Is this the right --format?", column="object")
-    for index, bucket in enumerate(require(page, "data", where, list), start=1):
-        at = f"{where}, bucket {index}"
-        start = epoch(require(bucket, "start_time", at, (int, float)), at, "start_time")
-        end = epoch(require(bucket, "end_time", at, (int, float)), at, "end_time")
-        for number, result in enumerate(require(bucket, "results", at, list), start=1):
-            if not isinstance(result, dict):
-                raise IngestError(f"{at}, result {number}: not an object.", column="results")
-            yield start, end, result, f"{at}, result {number}"
+    yield from buckets(page, where, ("start_time", "end_time"), (int, float), epoch)
 
 
 def usage_rows(page: object, where: str, source: str = "openai-usage") -> list[dict]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Literal, overload
 
@@ -83,3 +84,17 @@ def vendor_row(**values: Any) -> dict[str, Any]:
     row = dict.fromkeys(COLUMNS)
     row.update(values)
     return row
+
+
+def buckets(page: dict[str, Any], where: str, times: tuple[str, str], kind: type | tuple[type, ...],
+            parse: Callable[[Any, str, str], datetime]) -> Iterator[tuple[datetime, datetime, dict[str, Any], str]]:
+    """(start, end, result, where) of every result of every bucket of a report page: both providers' reports
+    are `data` buckets holding `results`; their time fields (`times`) and how they are written differ."""
+    for index, bucket in enumerate(require(page, "data", where, list), start=1):
+        at = f"{where}, bucket {index}"
+        start = parse(require(bucket, times[0], at, kind), at, times[0])
+        end = parse(require(bucket, times[1], at, kind), at, times[1])
+        for number, result in enumerate(require(bucket, "results", at, list), start=1):
+            if not isinstance(result, dict):
+                raise IngestError(f"{at}, result {number}: not an object.", column="results")
+            yield start, end, result, f"{at}, result {number}"
