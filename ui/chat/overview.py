@@ -128,6 +128,6 @@ if reconciliation.ok:
     with right:
         for item in reconciliation.items[:8]:
             st.markdown(f"**{item.title}**  \n{item.text}")
-    open_in_chat(reconciliation.question, "reconciliation-ask", "Open in chat")
+    open_in_chat(reconciliation.question, "reconciliation-ask", "Reconcile in chat")
 else:
     st.info(reconciliation.error.message)
