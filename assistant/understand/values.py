@@ -99,12 +99,15 @@ class ValueIndex:
                     for acronym, name in ACRONYMS.items():
                         if name == value:
                             by_prefix.setdefault(acronym[:3], []).append((dimension, value, (acronym,)))
-            self._by_prefix = by_prefix
-            self._by_word: dict[str, set[tuple[str, str]]] = {}
+            by_word: dict[str, set[tuple[str, str]]] = {}
             for entries in by_prefix.values():
                 for dimension, value, parts in entries:
                     for part in parts:
-                        self._by_word.setdefault(part, set()).add((dimension, value))
+                        by_word.setdefault(part, set()).add((dimension, value))
+            # Both built before either is published: threads answering at once (the chat page, Slack, MCP)
+            # skip this build as soon as _by_prefix is set, and must then find _by_word whole.
+            self._by_word = by_word
+            self._by_prefix = by_prefix
         return self._by_prefix
 
     def find_exact_names(self, tokens: list[str]) -> list[ValueMatch]:
