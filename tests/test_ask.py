@@ -191,7 +191,7 @@ LAST_WEEK = "ts >= TIMESTAMP '2026-10-19' AND ts < TIMESTAMP '2026-10-26'"
     ("teams with over 10 requests last week",
      f"SELECT team, COUNT(*) FROM llm_requests WHERE {LAST_WEEK} GROUP BY team HAVING COUNT(*) > 10"),
     ("which day had the most requests last week?",
-     f"SELECT date_trunc('day', ts) AS d, COUNT(*) AS n FROM llm_requests WHERE {LAST_WEEK} GROUP BY d ORDER BY n DESC LIMIT 1"),
+     f"SELECT date_trunc('day', ts) AS d, COUNT(*) AS n FROM llm_requests WHERE {LAST_WEEK} GROUP BY d ORDER BY n DESC, d LIMIT 1"),
 ], ids=lambda value: value[:40])
 def test_question_shapes_answer_what_hand_written_sql_answers(question, gold, executor, warehouse_settings):
     answer = ask(question, AskContext(settings=warehouse_settings, executor=executor))

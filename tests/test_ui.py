@@ -64,7 +64,7 @@ def test_a_follow_up_edits_the_previous_question(home, executor):
     app = ask(ask(page(), "requests by team this month"), "and by model?")
     follow_up = last_answer(app)
     expected = sql_rows(executor, "SELECT model, count(*) AS n FROM llm_requests WHERE ts >= '2026-10-01' "
-                                  "AND ts < '2026-11-01' GROUP BY model ORDER BY n DESC")
+                                  "AND ts < '2026-11-01' GROUP BY model ORDER BY n DESC, model")
     frame = follow_up.dataframe[0].value
     assert list(zip(frame.iloc[:, 0], frame.iloc[:, 1])) == [(m, n) for m, n in expected]
     assert "by model" in follow_up.markdown[0].value

@@ -145,7 +145,9 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
         order = [exp.Ordered(this=exp.column(plan.grain))] + [exp.Ordered(this=exp.column(d)) for d in plan.dimensions]
     elif groups:
         key = f"{main}_change" if compare and plan.intent != "total" else main
+        # Ties broken by the groups themselves, so the same question reads the same on every run and engine.
         order = [exp.Ordered(this=exp.column(key), desc=not plan.ascending, nulls_first=False)]
+        order += [exp.Ordered(this=exp.column(name), nulls_first=False) for name, _ in groups]
     if order:
         query = query.order_by(*order)
     if plan.limit:
