@@ -82,8 +82,6 @@ RECONCILE = re.compile(
 
 
 def read_intent(text: str, metrics, dimensions, grain, time, model) -> str:
-    if RECONCILE.search(text):
-        return "reconciliation"
     if ANOMALY.search(text):
         return "anomalies"
     if WHY.search(text) and (CHANGE.search(text) or "why" in text):
@@ -209,17 +207,17 @@ def money_on_usage(metrics: list[str], model: SemanticModel, text: str = "") -> 
     """'spent on tokens' is inference cost; 'spend on GPU hours' is GPU cost; 'LLM spend' beats 'cost'."""
     if several_metrics(metrics, text, model):
         return metrics
+    if "cost" not in metrics or len(metrics) == 1:
+        return metrics
     others = {model.metrics[m].table for m in metrics if m != "cost"}
-    if "cost" in metrics and SEVERAL.search(text) and len(others) == 1 and (table := next(iter(others))) in MAIN_METRIC \
-            and table != "billing" and MAIN_METRIC[table] not in metrics:
-        # "requests and cost" of LLM calls: the cost is their inference cost, and both are asked
-        return [MAIN_METRIC[table] if m == "cost" else m for m in metrics]
-    if "cost" in metrics and any(model.metrics[m].unit == "usd" for m in metrics if m != "cost"):
+    table = next(iter(others)) if len(others) == 1 else None
+    money = MAIN_METRIC.get(table) if table and table != "billing" else None  # the money of that usage
+    if money and money not in metrics and SEVERAL.search(text):
+        return [money if m == "cost" else m for m in metrics]  # "requests and cost" of LLM calls: both asked
+    if any(model.metrics[m].unit == "usd" for m in metrics if m != "cost"):
         return [m for m in metrics if m != "cost"]
-    if "cost" in metrics and len(metrics) > 1:
-        others = {model.metrics[m].table for m in metrics if m != "cost"}
-        if len(others) == 1 and (table := others.pop()) in MAIN_METRIC and table != "billing":
-            return [MAIN_METRIC[table]]
+    if money:
+        return [money]
     return metrics
 
 
