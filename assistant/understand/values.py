@@ -154,7 +154,7 @@ class ValueIndex:
             if start in taken or token in vocabulary or len(token) < 3:
                 continue
             owners: set[tuple[str, str]] = self._by_word.get(token, set())
-            if not owners and len(token) >= 3:  # a fragment: "gpt", "sonn"
+            if not owners and len(token) >= 4:  # a fragment: "sonn", "anthr" (not "big" for BigQuery)
                 owners = {o for word, found in self._by_word.items() if word.startswith(token) for o in found}
             for dimension, value in owners:
                 if dimension in EXACT_ONLY:

@@ -76,6 +76,7 @@ COMMON_WORDS = frozenset(
     sunk sink invested sitting going moved move moving production development
     projected projection projections projecting forecast forecasts forecasting predicted prediction expected
     tracking track tracked looked looks look like racked racks processed plus minus land lands landed landing match matches matched matching
+    one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty fifty hundred thousand million dozen
     """.split()
 )
 
@@ -178,7 +179,7 @@ class Vocabulary:
             if len(token) >= 4 and token + "s" in self.words:
                 fixed.append(token + "s")
                 continue
-            if len(token) < 4 or any(ch.isdigit() for ch in token):
+            if len(token) < 4 or any(ch.isdigit() for ch in token) or self._is_compound(token):
                 fixed.append(token)
                 continue
             swapped = [w for w in self._by_letters.get("".join(sorted(token)), ()) if len(w) == len(token)]
@@ -186,8 +187,17 @@ class Vocabulary:
                 fixed.append(swapped[0])
                 continue
             close = difflib.get_close_matches(token, self.targets, n=1, cutoff=0.75)
-            fixed.append(close[0] if close else token)
+            # A word inside a longer one is a part of a name ("dev tools"), not a misspelling of "devtools".
+            fixed.append(close[0] if close and not (close[0].endswith(token) and close[0] != token) else token)
         return fixed
+
+    def _is_compound(self, token: str) -> bool:
+        """A name made of known words ("code-search") or a known word with a prefix ("subcategory"):
+        another word, not a misspelling of the nearest one."""
+        parts = [p for p in re.split(r"[-_.]", token) if p]
+        if len(parts) > 1 and all(p in self.words for p in parts):
+            return True
+        return any(len(w) >= 4 and len(token) >= len(w) + 3 and token.endswith(w) for w in self.targets)
 
     @property
     def targets(self) -> set[str]:
