@@ -53,6 +53,12 @@ def only_when(expression: exp.Expr, condition: exp.Expr) -> exp.Expr:
     return expression.transform(limit, copy=False)
 
 
+def _is_additive(metric: exp.Expr) -> bool:
+    """A plain SUM or COUNT (filtered or not): its value over no rows is 0."""
+    node = metric.this if isinstance(metric, exp.Filter) else metric
+    return isinstance(node, (exp.Sum, exp.Count))
+
+
 def plan_table(plan: QueryPlan, model: SemanticModel) -> str:
     tables = {model.metrics[m].table for m in plan.metrics}
     if len(tables) != 1:
@@ -106,6 +112,8 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
         metric = model.metrics[name].expression
         if compare:
             now, before = only_when(metric, current), only_when(metric, previous)
+            if groups and _is_additive(metric):  # a group absent from one window had 0 there, not an unknown
+                now, before = (exp.func("coalesce", e, exp.Literal.number(0)) for e in (now, before))
             projections.append(exp.alias_(now, name))
             projections.append(exp.alias_(before, f"{name}_previous"))
             # Parenthesized: a metric such as `1 - a / b` must not lose its sign when subtracted.
@@ -133,10 +141,11 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     query = exp.select(*projections).from_(table).where(exp.and_(*conditions))
     if groups:
         query = query.group_by(*[expression.copy() for _, expression in groups])
-    conditional = model.metrics[main].expression.find(exp.Filter) is not None
-    if groups and conditional and not compare and not plan.ratio and plan.intent in ("breakdown", "ranking", "unit_cost"):
-        # "retry cost by feature": a group none of whose rows qualify has no retry cost to show
-        query = query.having(exp.Not(this=exp.Is(this=model.metrics[main].expression.copy(), expression=exp.null())))
+    condition = model.metrics[main].expression.find(exp.Filter)
+    if groups and condition is not None and not compare and not plan.ratio and plan.intent in ("breakdown", "ranking", "unit_cost"):
+        # "retry cost by feature", "failed requests by status": a group none of whose rows qualify is left out
+        qualifying = exp.Filter(this=exp.Count(this=exp.Star()), expression=condition.expression.copy())
+        query = query.having(exp.GT(this=qualifying, expression=exp.Literal.number(0)))
     for threshold in plan.thresholds:
         compare_to = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}[threshold.op]
         query = query.having(compare_to(this=model.metrics[threshold.metric].expression.copy(),

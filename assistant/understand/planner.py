@@ -221,12 +221,34 @@ def find_metrics(reading: Reading, context: PlannerContext, planner: Planner) ->
             trendish = phrase in (("trend",), ("trends",), ("over", "time"), ("timeline",))
             if not (trendish and grain is not None):
                 grain = match.name
+    metrics, phrases = _failed_as_status(metrics, list(phrases), tokens)
     ratio = _ratio(metrics, phrases, tokens, planner.model)
     if ratio is not None:  # "X as a share of Y", "X per Y": both metrics, in that order
         return replace(reading, phrases=tuple(phrases), metrics=ratio[1], dimensions=tuple(dimensions), grain=grain, ratio=ratio[0])
     metrics = money_on_usage(metrics, planner.model, reading.text)
     metrics = most_specific_metric(metrics, tokens, reading.text)
+    if "cost_per_user" in metrics:  # "paying per user": the unit of the metric, not a breakdown by user
+        user_spans = [p.span for p in phrases if p.kind == "dimension" and p.name == "user"]
+        if user_spans and all(span[0] > 0 and tokens[span[0] - 1] == "per" for span in user_spans):
+            dimensions = [d for d in dimensions if d != "user"]
     return replace(reading, phrases=tuple(phrases), metrics=tuple(metrics), dimensions=tuple(dimensions), grain=grain)
+
+
+def _failed_as_status(metrics: list[str], phrases: list[PhraseMatch], tokens: list[str]) -> tuple[list[str], list[PhraseMatch]]:
+    """'the cost of failed requests': requests with a status filter, not a second metric (the count of failures)."""
+    failed = [p for p in phrases if p.kind == "metric" and p.name == "failed_requests"]
+    if len(metrics) < 2 or not failed or not all(p.span[0] > 0 and tokens[p.span[0] - 1] in OF_WORDS for p in failed):
+        return metrics, phrases
+    phrases = [PhraseMatch("metric", "requests", (p.span[0] + 1, p.span[1])) if p in failed else p for p in phrases]
+    metrics = [m for m in metrics if m != "failed_requests"]
+    return (metrics if "requests" in metrics else [*metrics, "requests"]), phrases
+
+
+OF_WORDS = ("of", "on", "for", "from", "in", "by", "across")
+# The world a budget question names: its budgeted metric.
+BUDGET_WORDS = ((r"\bcloud\b", "cost"), (r"\b(?:llms?|ai|genai|inference|tokens?)\b", "inference_cost"), (r"\bgpus?\b", "gpu_cost"))
+# "share of [our | the | a value's] <whole> ... <part>": the words right before the first metric.
+WHOLE_FIRST = re.compile(r"\b(?:share|percentage|percent|fraction|proportion|portion) of(?: [\w'.-]+){0,2}$")
 
 
 def _ratio(metrics: list[str], phrases: list[PhraseMatch], tokens: list[str], model: SemanticModel) -> tuple[str, tuple[str, str]] | None:
@@ -242,6 +264,9 @@ def _ratio(metrics: list[str], phrases: list[PhraseMatch], tokens: list[str], mo
         return "share", (first.name, second.name)
     if between.strip() in ("per", "for each", "per each"):
         return "per", (first.name, second.name)
+    before = " ".join(tokens[max(0, first.span[0] - 4) : first.span[0]])
+    if WHOLE_FIRST.search(before):  # "what share of our GPU spend was idle": the part is named second
+        return "share", (second.name, first.name)
     return None
 
 
@@ -412,8 +437,9 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
                                  f"({this_month.describe()}); not {time.window.label}.", similar_questions(text))
         return QueryPlan(intent=intent, metrics=tuple(metrics), window=this_month, filters=_plan_filters(reading))
     if intent == Intent.BUDGET:
-        if not set(metrics) - {"budget"} and re.search(r"\bcloud\b", text):
-            metrics = ["cost", *metrics]  # "the cloud budget" caps billing cost
+        if not set(metrics) - {"budget"}:  # "the cloud budget" caps billing cost, "the team LLM budgets" inference cost
+            named = [m for words, m in BUDGET_WORDS if re.search(words, text)]
+            metrics = [named[0], *metrics] if len(named) == 1 else metrics
         return QueryPlan(
             intent=intent,
             metrics=tuple(metrics),

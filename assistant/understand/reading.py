@@ -116,8 +116,9 @@ def read_limit(text: str, intent: str) -> tuple[int | None, bool]:
         word = match.group(1) or match.group(2)
         return (int(word) if word.isdigit() else NUMBER_WORDS[word]), ascending
     if intent == "ranking":
-        singular = re.search(r"\b(which|what) ([a-z][a-z ]*?) (cost|costs|spent|spends|spend|used|uses|use|had|has|made|makes|sent|sends|is|was|gave|gives|did|does|drove|drives|burned|burns|ran|runs|saw|sees|got|gets|grew|grows|rose|rises|fell|falls|dropped|drops|increased|decreased|jumped|changed|moved|went)\b", text)
-        if singular and not singular.group(2).split()[-1].endswith("s"):
+        singular = re.search(r"\b(which|what) ((?:[a-z][\w-]* ){0,3}?[a-z][\w-]*) (cost|costs|spent|spends|spend|used|uses|use|had|has|made|makes|sent|sends|is|was|gave|gives|did|does|drove|drives|burned|burns|ran|runs|saw|sees|got|gets|grew|grows|rose|rises|fell|falls|dropped|drops|increased|decreased|jumped|changed|moved|went|wasted|wastes|lost|loses|incurred|consumed|consumes)\b", text)
+        plural_question = re.search(r"\b(which|what|who) (are|were)\b", text)
+        if singular and not plural_question and not singular.group(2).split()[-1].endswith("s"):
             return 1, ascending
         singular = re.search(r"\b(which|what) (\w+) (had|has|was|is) the\b", text)
         if singular and not singular.group(2).endswith("s"):
