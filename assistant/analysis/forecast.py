@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from assistant.analysis.budgets import BUDGET_METRICS
-from assistant.present.numbers import money
+from assistant.present.numbers import figure, money
 from assistant.query.plan import Filter
-from assistant.query.render import time_between
+from assistant.query.render import is_additive, time_between
 from assistant.semantic import load_semantic_model
 
 if TYPE_CHECKING:
@@ -42,8 +42,8 @@ if TYPE_CHECKING:
     from warehouse.scope import Scope
     from warehouse.settings import Settings
 
-# Additive spend metrics: a month's total is the sum of its days.
-FORECAST_METRICS = ("cost", "billed_cost", "list_cost", "inference_cost", "retry_cost", "gpu_cost", "idle_gpu_cost")
+# Additive metrics (spend, requests, tokens, hours): a month's total is the sum of its days.
+FORECAST_METRICS = tuple(name for name, spec in load_semantic_model().metrics.items() if is_additive(spec.expression))
 Z_95 = 1.96
 METHODS = {
     "weekday": "weekday mean (each remaining day at the mean of the same weekday so far this month); "
@@ -189,7 +189,7 @@ def daily_values(executor: Executor, settings: Settings, metric: str, *, as_of: 
                  filters: Iterable[Filter] = ()) -> list[float]:
     """The metric per day from the first of the month to as_of (exclusive), 0 for days with no rows."""
     if metric not in FORECAST_METRICS:
-        raise ValueError(f"{metric} is not an additive spend metric; forecast one of {', '.join(FORECAST_METRICS)}")
+        raise ValueError(f"{metric} is not an additive metric; forecast one of {', '.join(FORECAST_METRICS)}")
     start, elapsed, _ = month_of(as_of)
     sql = _daily_query(metric, start, as_of, filters).sql(dialect="duckdb")
     result = executor.run_sql(sql, scope=scope, max_rows=settings.max_rows)
@@ -282,12 +282,16 @@ def narrate_outlook(outlooks: list[BudgetOutlook]) -> str:
 
 def narrate_forecast(forecast: Forecast) -> str:
     """'Projected November 2026 cost: $X (±$Y) ...' with the method."""
-    label = load_semantic_model().metrics[forecast.metric].label
+    spec = load_semantic_model().metrics[forecast.metric]
+
+    def amount(value: float) -> str:
+        return money(value, compact=True) if spec.unit == "usd" else figure(value, spec.unit)
+
     return (
-        f"**Projected {forecast.month_start:%B %Y} {label}: {money(forecast.projected_total, compact=True)}** "
-        f"({_interval(forecast.projected_total, forecast.low, forecast.high)}; "
-        f"{money(forecast.low, compact=True)} to {money(forecast.high, compact=True)}), "
-        f"from {money(forecast.spent_so_far, compact=True)} over the first {forecast.days_elapsed} of "
+        f"**Projected {forecast.month_start:%B %Y} {spec.label}: {amount(forecast.projected_total)}** "
+        f"(±{amount(max(forecast.high - forecast.projected_total, forecast.projected_total - forecast.low))}; "
+        f"{amount(forecast.low)} to {amount(forecast.high)}), "
+        f"from {amount(forecast.spent_so_far)} over the first {forecast.days_elapsed} of "
         f"{forecast.days_in_month} days. Method: {METHODS[forecast.method]}. "
-        f"At the plain run rate of those days it would be {money(forecast.run_rate_total, compact=True)}."
+        f"At the plain run rate of those days it would be {amount(forecast.run_rate_total)}."
     )

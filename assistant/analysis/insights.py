@@ -35,9 +35,9 @@ def answer_savings(question: str, plan: QueryPlan, context: AskContext, executor
 
 
 def answer_forecast(question: str, plan: QueryPlan, context: AskContext, executor: Executor, as_of: date) -> Answer:
-    from assistant.analysis.forecast import FORECAST_METRICS, forecast_month, narrate_forecast
+    from assistant.analysis.forecast import forecast_month, narrate_forecast
 
-    metric = plan.metric if plan.metric in FORECAST_METRICS else "cost"
+    metric = plan.metric  # the planner forecasts additive metrics only (FORECAST_METRICS)
     forecast = forecast_month(executor, context.settings, metric, as_of=as_of, scope=context.scope, filters=plan.filters)
     columns = ("metric", "month_start", "spent_so_far", "projected_total", "low", "high", "method", "run_rate_total")
     row = (metric, forecast.month_start, forecast.spent_so_far, forecast.projected_total, forecast.low, forecast.high,

@@ -53,8 +53,8 @@ def only_when(expression: exp.Expr, condition: exp.Expr) -> exp.Expr:
     return expression.transform(limit, copy=False)
 
 
-def _is_additive(metric: exp.Expr) -> bool:
-    """A plain SUM or COUNT (filtered or not): its value over no rows is 0."""
+def is_additive(metric: exp.Expr) -> bool:
+    """A plain SUM or COUNT (filtered or not): its value over no rows is 0, and a month's is the sum of its days."""
     node = metric.this if isinstance(metric, exp.Filter) else metric
     return isinstance(node, (exp.Sum, exp.Count))
 
@@ -112,7 +112,7 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
         metric = model.metrics[name].expression
         if compare:
             now, before = only_when(metric, current), only_when(metric, previous)
-            if groups and _is_additive(metric):  # a group absent from one window had 0 there, not an unknown
+            if groups and is_additive(metric):  # a group absent from one window had 0 there, not an unknown
                 now, before = (exp.func("coalesce", e, exp.Literal.number(0)) for e in (now, before))
             projections.append(exp.alias_(now, name))
             projections.append(exp.alias_(before, f"{name}_previous"))

@@ -21,6 +21,7 @@ from datetime import date
 
 from assistant.query.plan import Clarification, Filter, Intent, QueryPlan, Threshold
 from assistant.query.reading import reading_of
+from assistant.query.render import is_additive
 from assistant.query.window import Window
 from assistant.semantic import SemanticModel, load_semantic_model
 from assistant.understand.accounting import unplaced_words
@@ -370,6 +371,9 @@ def find_follow_up(reading: Reading, context: PlannerContext, planner: Planner) 
             and (reading.dimensions or reading.filters or reading.status or reading.time or reading.grain or TOP_N.search(text)))
     )
     metrics = reading.metrics
+    if follow_up and previous is not None and metrics == ("requests",) and re.match(r"\s*(only|just)\b", text) and \
+            reading.filters and re.search(r"\btraffic\b", text):
+        metrics = ()  # "only prod traffic": the previous question, on that slice of the traffic
     if not metrics and reading.status is not None:
         metrics = ("requests",)  # "how many failed yesterday?"
     if RECONCILE.search(text) and not follow_up:
@@ -432,6 +436,9 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
     window = time.window if time else default_window(context.as_of)
     this_month = _this_month(context.as_of)
     if intent == Intent.FORECAST:
+        if not is_additive(model.metrics[metrics[0]].expression):
+            return Clarification(ErrorKind.NOT_SUPPORTED, f"I project totals that add up day by day (cost, requests, tokens, "
+                                 f"GPU hours), not {model.metrics[metrics[0]].label}.", similar_questions(text))
         if time is not None and time.window.start != this_month.start:  # "in December", "next quarter"
             return Clarification(ErrorKind.NOT_SUPPORTED, f"I forecast the current month only, from its days so far "
                                  f"({this_month.describe()}); not {time.window.label}.", similar_questions(text))
