@@ -261,7 +261,8 @@ def system_prompt(model: SemanticModel, as_of: date, examples: Sequence[Example]
         )
     return render_prompt(
         "agent_system", as_of=as_of.isoformat(), tables=tables,
-        metrics=" ".join(model.metrics), dimensions=" ".join(model.dimensions), examples=shown,
+        metrics=" ".join(n for n, m in model.metrics.items() if not m.detail),
+        dimensions=" ".join(n for n, d in model.dimensions.items() if not d.detail), examples=shown,
     ).strip()
 
 
@@ -296,6 +297,10 @@ def lookup_text(text: str, planner: Planner, memory: Memory | None = None, limit
     from warehouse.contract import QUERYABLE
 
     name = text.strip().lower()
+    if name == "more":  # the detail the first prompt leaves out (FOCUS billing, the assistant's own usage)
+        metrics = " ".join(n for n, m in planner.model.metrics.items() if m.detail)
+        dimensions = " ".join(n for n, d in planner.model.dimensions.items() if d.detail)
+        return f"More metrics: {metrics}\nMore dimensions: {dimensions}"
     if name in QUERYABLE:
         table = QUERYABLE[name]
         return f"{table.name}: " + ", ".join(f"{c.name} {c.type}" for c in table.columns)

@@ -142,10 +142,13 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     if groups:
         query = query.group_by(*[expression.copy() for _, expression in groups])
     condition = model.metrics[main].expression.find(exp.Filter)
-    if groups and condition is not None and not compare and not plan.ratio and plan.intent in ("breakdown", "ranking", "unit_cost"):
-        # "retry cost by feature", "failed requests by status": a group none of whose rows qualify is left out
+    if groups and condition is not None and not compare and not plan.ratio and plan.intent in ("breakdown", "ranking", "unit_cost", "trend"):
+        # "retry cost by feature", "credits per month": a group or period none of whose rows qualify is left out
         qualifying = exp.Filter(this=exp.Count(this=exp.Star()), expression=condition.expression.copy())
-        query = query.having(exp.GT(this=qualifying, expression=exp.Literal.number(0)))
+        query = query.having(exp.and_(
+            exp.GT(this=qualifying, expression=exp.Literal.number(0)),
+            exp.Not(this=exp.Is(this=model.metrics[main].expression.copy(), expression=exp.null())),
+        ))
     for threshold in plan.thresholds:
         compare_to = {">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}[threshold.op]
         query = query.having(compare_to(this=model.metrics[threshold.metric].expression.copy(),

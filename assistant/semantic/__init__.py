@@ -42,6 +42,7 @@ class MetricSpec(_Strict):
     label: str
     definition: str
     synonyms: tuple[str, ...] = Field(min_length=1)
+    detail: bool = False  # FOCUS billing detail, the assistant's own usage: named to the agent on lookup('more'), not in its first prompt
 
     @field_validator("unit")
     @classmethod
@@ -55,6 +56,7 @@ class DimensionSpec(_Strict):
     label: str
     columns: dict[str, str] = Field(min_length=1)
     synonyms: tuple[str, ...] = Field(min_length=1)
+    detail: bool = False  # as for metrics
 
 
 class GrainSpec(_Strict):
@@ -78,6 +80,7 @@ class Metric:
     definition: str
     synonyms: tuple[str, ...]
     sql: str
+    detail: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class Dimension:
     columns: dict[str, exp.Expr]
     sql: dict[str, str]
     synonyms: tuple[str, ...]
+    detail: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def load_semantic_model(path: Path = MODEL_PATH) -> SemanticModel:
             raise SemanticModelError(f"metric {name}: unknown table {spec.table}")
         expression = _parse(spec.expression, f"metric {name}")
         _check_columns(expression, spec.table, f"metric {name}")
-        metrics[name] = Metric(name, spec.table, expression, spec.unit, spec.label, spec.definition, spec.synonyms, spec.expression)
+        metrics[name] = Metric(name, spec.table, expression, spec.unit, spec.label, spec.definition, spec.synonyms, spec.expression, spec.detail)
     dimensions: dict[str, Dimension] = {}
     for name, dimension in raw.dimensions.items():
         parsed: dict[str, exp.Expr] = {}
@@ -158,7 +162,7 @@ def load_semantic_model(path: Path = MODEL_PATH) -> SemanticModel:
                 raise SemanticModelError(f"dimension {name}: unknown table {table}")
             parsed[table] = _parse(sql, f"dimension {name}")
             _check_columns(parsed[table], table, f"dimension {name}")
-        dimensions[name] = Dimension(name, dimension.label, parsed, dict(dimension.columns), dimension.synonyms)
+        dimensions[name] = Dimension(name, dimension.label, parsed, dict(dimension.columns), dimension.synonyms, dimension.detail)
     seen: dict[str, str] = {}
     items: dict[str, Metric] | dict[str, Dimension]
     for kind, items in (("metric", metrics), ("dimension", dimensions)):

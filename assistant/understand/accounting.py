@@ -23,7 +23,7 @@ from assistant.understand.vocabulary import TIME_WORDS, PhraseMatch
 FILLERS = frozenset(
     """
     a an the of for in on at to from with and or is are was were be been being am do does did done has have had
-    what whats what's which who whom how i me my mine we us our ours you your it its it's this that these those there here
+    what whats what's who whom how i me my mine we us our ours you your it its it's this that these those there here
     show shows showing give gives tell list get got find see look looks looking looked like display pull fetch report
     let lets let's know please pls can could would should may might must need want just so far
     all overall total totals amount amounts number value values figure figures any across stuff
@@ -59,6 +59,10 @@ METRIC_CONTEXT = {
     "error_rate": frozenset("fail failed failing failure failures error errors errored".split()),
     "budget": frozenset("anywhere where still through racked percent % share as".split()),
     "savings": frozenset("plan plans commitment commitments reserved reservation reservations discount discounts negotiated".split()),
+    "unused_commitment_cost": frozenset(
+        "wasted waste wasting didn't didnt not use used unused underused savings plan plans reserved reservation "
+        "reservations instances ri ris commitment commitments cud cuds".split()
+    ),
     "users": frozenset("unique distinct active different individual".split()),
 }
 # The words each intent is read from (reading.py's patterns, as words).
@@ -214,7 +218,7 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool, including: 
     if plan.compared:
         words |= TIME_WORDS
     if plan.grain:  # "which day", "top 3 weeks"
-        words |= {plan.grain, f"{plan.grain}s", "date", "dates", "period", "periods"}
+        words |= {plan.grain, f"{plan.grain}s", "date", "dates", "period", "periods", "which"}
     if any(f.negate for f in plan.filters):
         words |= _NEGATION_WORDS
     if follow_up:  # "what about the month before?": the shift of the previous window

@@ -40,6 +40,7 @@ from assistant.understand.reading import (
     NUMBER_WORDS,
     RANKING,
     RATIO_OF,
+    COMMITMENT_WASTE,
     RECONCILE,
     SAVINGS_INTENT,
     SQL_COMMAND,
@@ -228,6 +229,10 @@ def find_metrics(reading: Reading, context: PlannerContext, planner: Planner) ->
         return replace(reading, phrases=tuple(phrases), metrics=ratio[1], dimensions=tuple(dimensions), grain=grain, ratio=ratio[0])
     metrics = money_on_usage(metrics, planner.model, reading.text)
     metrics = most_specific_metric(metrics, tokens, reading.text)
+    if metrics == ["unused_commitment_cost"] and COMMITMENT_WASTE.search(reading.text):
+        # "wasted on savings plans we didn't use": those words name the metric, not a service called Savings Plans
+        phrases += [PhraseMatch("metric", "unused_commitment_cost", (i, i + 1)) for i, t in enumerate(tokens)
+                    if t in COMMITMENT_WORDS and not any(p.span[0] <= i < p.span[1] for p in phrases)]
     if "cost_per_user" in metrics:  # "paying per user": the unit of the metric, not a breakdown by user
         user_spans = [p.span for p in phrases if p.kind == "dimension" and p.name == "user"]
         if user_spans and all(span[0] > 0 and tokens[span[0] - 1] == "per" for span in user_spans):
@@ -246,6 +251,7 @@ def _failed_as_status(metrics: list[str], phrases: list[PhraseMatch], tokens: li
 
 
 OF_WORDS = ("of", "on", "for", "from", "in", "by", "across")
+COMMITMENT_WORDS = frozenset("savings plan plans reservation reservations reserved instance instances ri ris commitment commitments cud cuds".split())
 # The world a budget question names: its budgeted metric.
 BUDGET_WORDS = ((r"\bcloud\b", "cost"), (r"\b(?:llms?|ai|genai|inference|tokens?)\b", "inference_cost"), (r"\bgpus?\b", "gpu_cost"))
 # "share of [our | the | a value's] <whole> ... <part>": the words right before the first metric.
@@ -354,6 +360,10 @@ def find_dimensions(reading: Reading, context: PlannerContext, planner: Planner)
     if (not metrics or metrics == ["cost"]) and (reading.filters or dimensions) and MONEY_WORDS.search(text):
         if not metrics or not _fits_billing(reading.filters, dimensions, planner):
             metrics = [_money_metric(reading.filters, dimensions, planner)]
+    if metrics and _billing_period(reading, planner.model.metrics[metrics[0]].table):
+        dimensions = [d for d in dimensions if d != "billing_period"]  # "for the March billing period": the window
+    if "publisher" in dimensions and metrics in ([], ["cost"]) and "marketplace" in tokens:
+        metrics = ["marketplace_spend"]  # "our marketplace vendors by spend": only what was bought through a marketplace
     unknown = _unknown_dimension(list(tokens), reading.taken | reading.filter_positions, planner)
     return replace(reading, dimensions=tuple(dimensions), metrics=tuple(metrics), unknown_dimension=unknown)
 

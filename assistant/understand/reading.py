@@ -140,6 +140,11 @@ SPECIFIC = (
 PER_CALL = re.compile(r"\b(average|avg|mean|single|each|one|an?)\b[\w\s]{0,20}\b(call|request|api call|llm call)\b|\bper (call|request)\b")
 
 
+COMMITMENT_WASTE = re.compile(
+    r"\b(?:wast\w*|unused|underused|underutili[sz]ed|idle)\b.*\b(?:savings plans?|reservations?|reserved instances?|ris?|commitments?|cuds?)\b"
+)
+
+
 def most_specific_metric(metrics: list[str], tokens, text: str) -> list[str]:
     """'lowest cost per request' over 'calls'; 'input tokens served from cache' is cached tokens."""
     if len(metrics) > 1 and not re.search(r"\b(and|&|plus|with)\b", text):
@@ -150,6 +155,8 @@ def most_specific_metric(metrics: list[str], tokens, text: str) -> list[str]:
         return ["cost_per_request"]
     if re.search(r"\bper (user|customer)\b", text) and MONEY_WORDS.search(text) and set(metrics) <= {"cost", "inference_cost", "users"}:
         return ["cost_per_user"]
+    if COMMITMENT_WASTE.search(text) and set(metrics) <= {"cost", "savings", "unused_commitment_cost"}:
+        return ["unused_commitment_cost"]  # "wasted on savings plans we didn't use": the unused part of commitments
     if metrics == ["gpu_cost"] and re.search(r"\bhow much\b.*\bwast(?:e|ed|ing)\b", text):
         return ["idle_gpu_cost"]  # "how much did we waste on GPUs": the idle share of the hours paid for
     return metrics

@@ -10,6 +10,7 @@ exactly one value ("opus") is enough.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +31,13 @@ ACRONYMS = {
 }
 
 # Ids are matched only when written in full, never by one of their words ("projects", "endpoints").
-EXACT_ONLY = frozenset({"resource", "sku", "user"})
+EXACT_ONLY = frozenset({"resource", "sku", "user", "invoice", "sku_price", "commitment_id", "capacity_reservation",
+                        "commitment", "availability_zone"})
+# FOCUS columns whose values are everyday words or codes (Used, Standard, Recurring, USD, Hours): grouped by,
+# never read as a filter from a question's words; their meaning is asked through metrics (unused commitment cost).
+NOT_NAMED = frozenset({"charge_class", "charge_frequency", "pricing_category", "pricing_unit", "commitment_status",
+                       "capacity_reservation_status", "commitment_category", "billing_currency", "resource_type",
+                       "commitment_type"})
 # Values that are also everyday words in cost questions ("our llm usage", "gpu usage"): they count
 # as values only beside their cue ("usage charges", "charge type usage").
 EVERYDAY_VALUES = {("charge_category", "usage"): "charg"}
@@ -58,11 +65,17 @@ class ValueIndex:
 
     @classmethod
     def build(cls, executor, model: SemanticModel) -> ValueIndex:
-        cached = executor.lake.read_cache("values")
+        # Kept per data version and per set of dimensions: a new dimension in the model is read at once.
+        cache_name = "values-" + hashlib.sha256(
+            repr(sorted((n, sorted((t, c.sql()) for t, c in d.columns.items())) for n, d in model.dimensions.items())).encode()
+        ).hexdigest()[:12]
+        cached = executor.lake.read_cache(cache_name)
         if isinstance(cached, dict):
             return cls(cached)
         values: dict[str, dict[str, list[str]]] = {}
         for name, dimension in model.dimensions.items():
+            if name in NOT_NAMED:
+                continue
             for table, column in dimension.columns.items():
                 if table == "budgets":
                     continue
@@ -78,7 +91,7 @@ class ValueIndex:
                     continue  # ids and the like: not words people type
                 for (value,) in rows:
                     values.setdefault(name, {}).setdefault(str(value), []).append(table)
-        executor.lake.write_cache("values", values)
+        executor.lake.write_cache(cache_name, values)
         return cls(values)
 
     def words(self) -> set[str]:

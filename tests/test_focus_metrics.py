@@ -82,6 +82,10 @@ def _usage(expression: str) -> str:
     return f"{expression} FILTER (WHERE ChargeCategory = 'Usage')"
 
 
+def _not_purchase(expression: str) -> str:
+    return f"{expression} FILTER (WHERE ChargeCategory <> 'Purchase')"
+
+
 CASES = [
     # (question, metric, hand-written SQL)
     ("billed cost in march 2025", "billed_cost", f"SELECT SUM(BilledCost) FROM billing WHERE {MARCH}"),
@@ -89,17 +93,17 @@ CASES = [
     ("list cost in march 2025", "list_cost", f"SELECT SUM(ListCost) FROM billing WHERE {MARCH}"),
     ("contracted cost in march 2025", "contracted_cost", f"SELECT SUM(ContractedCost) FROM billing WHERE {MARCH}"),
     ("savings in march 2025", "savings",
-     f"SELECT SUM(ListCost - EffectiveCost) FROM billing WHERE ChargeCategory <> 'Purchase' AND ChargeCategory = 'Usage' AND {MARCH}"),
+     f"SELECT SUM(ListCost - EffectiveCost) FROM billing WHERE ChargeCategory <> 'Purchase' AND {MARCH}"),
     ("savings in september 2024", "savings",
-     f"SELECT SUM(ListCost - EffectiveCost) FROM billing WHERE ChargeCategory = 'Usage' AND {SEPTEMBER}"),
+     f"SELECT SUM(ListCost - EffectiveCost) FROM billing WHERE ChargeCategory <> 'Purchase' AND {SEPTEMBER}"),
     ("negotiated savings in march 2025", "negotiated_savings",
-     f"SELECT SUM(ListCost - ContractedCost) FROM billing WHERE ChargeCategory = 'Usage' AND {MARCH}"),
+     f"SELECT SUM(ListCost - ContractedCost) FROM billing WHERE ChargeCategory <> 'Purchase' AND {MARCH}"),
     ("commitment savings in march 2025", "commitment_savings",
-     f"SELECT SUM(ContractedCost - EffectiveCost) FROM billing WHERE ChargeCategory = 'Usage' AND {MARCH}"),
+     f"SELECT SUM(ContractedCost - EffectiveCost) FROM billing WHERE ChargeCategory <> 'Purchase' AND {MARCH}"),
     ("effective savings rate in march 2025", "effective_savings_rate",
-     f"SELECT SUM(ListCost - EffectiveCost) / SUM(ListCost) FROM billing WHERE ChargeCategory = 'Usage' AND {MARCH}"),
+     f"SELECT SUM(ListCost - EffectiveCost) / SUM(ListCost) FROM billing WHERE ChargeCategory <> 'Purchase' AND {MARCH}"),
     ("ESR by provider in september 2024", "effective_savings_rate",
-     f"SELECT ProviderName, {_usage('SUM(ListCost - EffectiveCost)')} / NULLIF({_usage('SUM(ListCost)')}, 0) "
+     f"SELECT ProviderName, {_not_purchase('SUM(ListCost - EffectiveCost)')} / NULLIF({_not_purchase('SUM(ListCost)')}, 0) "
      f"FROM billing WHERE {SEPTEMBER} GROUP BY 1"),
     ("commitment utilization in march 2025", "commitment_utilization",
      f"SELECT (SELECT SUM(EffectiveCost) FROM billing WHERE CommitmentDiscountStatus = 'Used' AND {MARCH}) / "
@@ -150,12 +154,13 @@ def test_focus_metric_matches_its_definition(focus_warehouse, question, metric, 
 
 
 def test_purchases_are_never_savings(focus_warehouse):
-    """By hand: March's usage lines save 4 (the 1.2 fixture) + 40 (covered) - 15 (unused) = 29; the purchase's
-    list cost of 600 and the credit are not savings. ESR over the usage lines' list cost of 151.7."""
+    """By hand: March's lines save 4 (the 1.2 fixture) + 40 (covered) - 15 (unused) + 1.5 (the adjustment: list 0,
+    effective -1.5) + 1 (the credit: list 0, effective -1) = 31.5; the purchase's list cost of 600 is not a saving.
+    ESR over the list cost of every line but the purchase: 151.7 of usage + 4.2 of tax."""
     settings, executor = focus_warehouse
     context = AskContext(settings=settings, executor=executor, route="planner", as_of=AS_OF)
-    assert ask("savings in march 2025", context).rows[0][0] == pytest.approx(29.0)
-    assert ask("commitment savings in march 2025", context).rows[0][0] == pytest.approx(2.5 + 20 - 15)
+    assert ask("savings in march 2025", context).rows[0][0] == pytest.approx(31.5)
+    assert ask("commitment savings in march 2025", context).rows[0][0] == pytest.approx(2.5 + 20 - 15 + 1.5 + 1)
     assert ask("negotiated savings in march 2025", context).rows[0][0] == pytest.approx(1.5 + 20)
-    assert ask("effective savings rate in march 2025", context).rows[0][0] == pytest.approx(29 / 151.7)
+    assert ask("effective savings rate in march 2025", context).rows[0][0] == pytest.approx(31.5 / (151.7 + 4.2))
     assert ask("commitment utilization in march 2025", context).rows[0][0] == pytest.approx(70 / 85)
