@@ -24,10 +24,11 @@ from assistant.query.reading import reading_of
 from assistant.query.render import is_additive
 from assistant.query.window import Window
 from assistant.semantic import SemanticModel, load_semantic_model
-from assistant.understand.accounting import unplaced_words
+from assistant.understand.accounting import TABLE_WORDS, unplaced_words
 from assistant.understand.reading import (
     ANOMALY,
     BY_WORDS,
+    COMMITMENT_WASTE,
     DESTRUCTIVE,
     DRIVER_DIMENSION,
     FALLING,
@@ -40,7 +41,6 @@ from assistant.understand.reading import (
     NUMBER_WORDS,
     RANKING,
     RATIO_OF,
-    COMMITMENT_WASTE,
     RECONCILE,
     SAVINGS_INTENT,
     SQL_COMMAND,
@@ -362,6 +362,8 @@ def find_dimensions(reading: Reading, context: PlannerContext, planner: Planner)
             metrics = [_money_metric(reading.filters, dimensions, planner)]
     if metrics and _billing_period(reading, planner.model.metrics[metrics[0]].table):
         dimensions = [d for d in dimensions if d != "billing_period"]  # "for the March billing period": the window
+    if metrics == ["cost"] and "model" in dimensions and not set(tokens) & TABLE_WORDS["billing"]:
+        metrics = ["inference_cost"]  # "top 3 models by spend": models are LLM calls' (a billing tag only when asked so)
     if "publisher" in dimensions and metrics in ([], ["cost"]) and "marketplace" in tokens:
         metrics = ["marketplace_spend"]  # "our marketplace vendors by spend": only what was bought through a marketplace
     unknown = _unknown_dimension(list(tokens), reading.taken | reading.filter_positions, planner)
@@ -754,4 +756,7 @@ def _edit(previous: QueryPlan, reading: Reading, context: PlannerContext, planne
         grain=new_grain if new_intent == "trend" else None,
         limit=limit,
         ascending=ascending,
+        # "the March invoice" -> "by provider" -> "and February?": still invoices, when the window is still a month
+        billing_period=(previous.billing_period and table == "billing" and window.start.day == 1 and window.days <= 31)
+        or _billing_period(reading, table),
     )

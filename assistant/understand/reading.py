@@ -118,8 +118,8 @@ def read_limit(text: str, intent: str) -> tuple[int | None, bool]:
     if intent == "ranking":
         singular = re.search(r"\b(which|what) ((?:[a-z][\w-]* ){0,3}?[a-z][\w-]*) (cost|costs|spent|spends|spend|used|uses|use|had|has|made|makes|sent|sends|is|was|gave|gives|did|does|drove|drives|burned|burns|ran|runs|saw|sees|got|gets|grew|grows|rose|rises|fell|falls|dropped|drops|increased|decreased|jumped|changed|moved|went|wasted|wastes|lost|loses|incurred|consumed|consumes)\b", text)
         plural_question = re.search(r"\b(which|what|who) (are|were)\b", text)
-        named = [w for w in singular.group(2).split() if w != "s"] if singular else []  # "which cluster's cost"
-        if named and not plural_question and not named[-1].endswith("s"):
+        subject = [w for w in singular.group(2).split() if w != "s"] if singular else []  # "which cluster's cost"
+        if subject and not plural_question and not subject[-1].endswith("s"):
             return 1, ascending
         singular = re.search(r"\b(which|what) (\w+) (had|has|was|is) the\b", text)
         if singular and not singular.group(2).endswith("s"):
