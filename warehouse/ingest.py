@@ -133,8 +133,7 @@ def ingest(
 def _recover(lake: Lake) -> Manifest:
     """The committed manifest, after deleting files of loads that never committed."""
     if not lake.exists():
-        with lake.catalog(write=True) as con:
-            create_views(con, Manifest({}, 0.0))
+        lake.create()
     manifest = lake.manifest()
     for orphan in lake.orphan_files(manifest):
         orphan.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,6 +75,25 @@ class Lake:
 
     def exists(self) -> bool:
         return self.catalog_path.is_file()
+
+    def create(self) -> None:
+        """Create the catalog (ledger and empty views) under another name, then rename it into place.
+
+        A process killed meanwhile (`finops collect` under `kill -9`) leaves no catalog, never
+        an empty file or one without the ledger, which every later load would fail on.
+        """
+        self.home.mkdir(parents=True, exist_ok=True)
+        for stale in self.home.glob(f".{self.catalog_path.name}.*.new*"):
+            stale.unlink(missing_ok=True)
+        partial = self.home / f".{self.catalog_path.name}.{os.getpid()}.new"
+        con = duckdb.connect(str(partial))
+        try:
+            con.execute(LEDGER_DDL)
+            create_views(con, Manifest({}, 0.0))
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(partial, self.catalog_path)
 
     def version(self) -> float:
         """Changes whenever a load commits (the catalog file's mtime)."""

@@ -1,10 +1,13 @@
-"""OpenTelemetry GenAI spans -> llm_requests rows, from OTLP JSON.
+"""OpenTelemetry GenAI spans -> llm_requests rows, from OTLP JSON or OTLP protobuf.
 
-`request_rows(request)` maps one parsed `ExportTraceServiceRequest` (a dict in
-OTLP JSON form: `resourceSpans[].scopeSpans[].spans[]`, camelCase or the proto
-field names) to rows. It is the one span -> row mapping: the file importer calls
-it per line, and a live OTLP receiver must call it per request
-(`request_from_proto` turns an `opentelemetry.proto` message into the dict).
+`map_request(request)` is the one span -> row mapping. It reads one
+`ExportTraceServiceRequest`, either as a dict in OTLP JSON form
+(`resourceSpans[].scopeSpans[].spans[]`, camelCase or the proto field names: the
+file importer, line by line) or as the `opentelemetry.proto` message itself (the
+live receiver, `finops collect`). Two small readers turn a span of either form
+into the same facts (attributes, times, ids, error status); `span_row` turns
+those facts into a row. `request_rows` is the file importer's view: the rows, or
+an IngestError naming the first span that cannot become one.
 
 A span is a GenAI call when it has a `gen_ai.request.model`/`gen_ai.response.model`
 or `gen_ai.usage.*` attribute. Current and deprecated attribute names are read:
@@ -28,13 +31,20 @@ or `gen_ai.usage.*` attribute. Current and deprecated attribute names are read:
 Attribution defaults (span attributes first, then the resource's): feature <- feature,
 app.feature, else the resource's service.name; team <- team, app.team; environment <-
 deployment.environment.name, deployment.environment; user <- user.id, enduser.id.
+
+A GenAI span is refused (SpanError, naming the attribute) when it has no start time,
+no model, no token counts (a failed call and an embedding's output may have none), a
+token count that is not a whole number from 0 up, or neither gen_ai.response.id nor
+both ids. Spans without gen_ai attributes are no requests: counted, never refused.
 """
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from warehouse.errors import IngestError
 from warehouse.formats.mapping import Field, attribution
@@ -57,7 +67,205 @@ COLUMNS = (
 )
 _EPOCH = datetime(1970, 1, 1)
 _ERROR_CODES = (2, "2", "STATUS_CODE_ERROR", "ERROR")
+_BIGINT_END = 2**63
+_INTEGER_END = 2**31 - 1
 
+
+class SpanError(ValueError):
+    """A GenAI span lacks what a row needs; `attribute` names it."""
+
+    def __init__(self, attribute: str, message: str) -> None:
+        super().__init__(message)
+        self.attribute = attribute
+
+
+class SpanFacts(NamedTuple):
+    """What the mapping reads of one span, whichever form it came in."""
+
+    attributes: dict[str, Any]
+    start_ns: int | str | None
+    end_ns: int | str | None
+    trace_id: str
+    span_id: str
+    error_status: bool
+
+
+@dataclass
+class RequestRows:
+    """One request mapped: its rows, the spans that are no GenAI calls, and the refused spans (span id, error)."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    other_spans: int = 0
+    rejected: list[tuple[str, SpanError]] = field(default_factory=list)
+
+
+# --- the mapping ------------------------------------------------------------------------------------
+
+def _first(attrs: dict, *keys: str) -> Any:
+    for key in keys:
+        value = attrs.get(key)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def _count(value: Any, what: str, end: int = _BIGINT_END) -> int | None:
+    """A whole number from 0 below `end`, or None; SpanError naming `what` otherwise."""
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError, OverflowError):
+        raise SpanError(what, f"{what} is {value!r}, not a number") from None
+    if not 0 <= number < end or (isinstance(value, float) and value != number):
+        raise SpanError(what, f"{what} is {value!r}, not a whole number from 0 up")
+    return number
+
+
+def _time(nanos: Any, what: str) -> datetime | None:
+    if nanos in (None, "", 0, "0"):
+        return None
+    try:
+        return _EPOCH + timedelta(microseconds=int(nanos) // 1000)
+    except (TypeError, ValueError, OverflowError):
+        raise SpanError(what, f"{what} is {nanos!r}, not a time in nanoseconds") from None
+
+
+def _attribution(span_attrs: dict, resource_attrs: dict, chosen: dict[str, tuple[Field, ...]]) -> dict[str, Any]:
+    values = {}
+    for column, fields in chosen.items():
+        found = None
+        for field_ in fields:
+            for attrs in (span_attrs, resource_attrs):
+                value = attrs.get(field_.path)
+                if field_.tag and isinstance(value, list):
+                    prefix = field_.tag + ":"
+                    value = next((v[len(prefix):] for v in value if isinstance(v, str) and v.startswith(prefix)), None)
+                if value is not None and value != "":
+                    found = str(value)
+                    break
+            if found is not None:
+                break
+        values[column] = found
+    return values
+
+
+def _status(error_status: bool, attrs: dict) -> str:
+    error_type = attrs.get("error.type")
+    if error_type is None and not error_status:
+        return "ok"
+    text = str(error_type or "").lower()
+    if "timeout" in text or "timed_out" in text:
+        return "timeout"
+    if "429" in text or "rate" in text:
+        return "rate_limited"
+    return "error"
+
+
+def span_row(span: SpanFacts, resource_attrs: dict, chosen: dict[str, tuple[Field, ...]]) -> dict[str, Any] | None:
+    """The llm_requests row of one span, or None when the span is not a GenAI call.
+
+    Raises SpanError naming the attribute when a GenAI span lacks what a row needs.
+    """
+    attrs = span.attributes
+    model = _first(attrs, "gen_ai.request.model", "gen_ai.response.model")
+    if model is None and not any(key.startswith("gen_ai.usage.") for key in attrs):
+        return None
+    status = _status(span.error_status, attrs)
+    operation = str(_first(attrs, "gen_ai.operation.name") or "chat")
+    spare = status != "ok"  # a failed call may have no usage
+    input_tokens = _count(_first(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"), "gen_ai.usage.input_tokens")
+    output_tokens = _count(_first(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"), "gen_ai.usage.output_tokens")
+    start = _time(span.start_ns, "startTimeUnixNano")
+    end = _time(span.end_ns, "endTimeUnixNano")
+    if start is None:
+        raise SpanError("startTimeUnixNano", "the span has no startTimeUnixNano")
+    if model is None:
+        raise SpanError("gen_ai.request.model", "the span has no gen_ai.request.model")
+    if input_tokens is None and not spare:
+        raise SpanError("gen_ai.usage.input_tokens", "the span has no gen_ai.usage.input_tokens (or gen_ai.usage.prompt_tokens)")
+    if output_tokens is None and not spare and operation != "embeddings":
+        raise SpanError("gen_ai.usage.output_tokens", "the span has no gen_ai.usage.output_tokens (or gen_ai.usage.completion_tokens)")
+    request_id = _first(attrs, "gen_ai.response.id")
+    if request_id is None and not (span.trace_id and span.span_id):
+        raise SpanError("spanId", "the span has no gen_ai.response.id, nor a traceId and spanId to know it by")
+    provider = _first(attrs, "gen_ai.provider.name", "gen_ai.system")
+    resend = _count(attrs.get("http.request.resend_count"), "http.request.resend_count", _INTEGER_END - 1)
+    row = {
+        "request_id": str(request_id) if request_id is not None else f"{span.trace_id}:{span.span_id}",
+        "ts": start,
+        "provider": provider_name(str(provider)) if provider is not None else None,
+        "model": str(model),
+        "operation": operation,
+        "input_tokens": input_tokens or 0,
+        "cached_input_tokens": _count(_first(attrs, "gen_ai.usage.cache_read.input_tokens"), "gen_ai.usage.cache_read.input_tokens"),
+        "output_tokens": output_tokens or 0,
+        "latency_ms": (end - start).total_seconds() * 1000 if end is not None else None,
+        "status": status,
+        "attempt": resend + 1 if resend is not None else None,
+        "prompt_hash": None,
+        "cost_usd": None,
+        "cache_write_input_tokens": _count(_first(attrs, "gen_ai.usage.cache_creation.input_tokens"), "gen_ai.usage.cache_creation.input_tokens"),
+        "reasoning_output_tokens": _count(_first(attrs, "gen_ai.usage.reasoning.output_tokens"), "gen_ai.usage.reasoning.output_tokens"),
+    }
+    row.update(_attribution(attrs, resource_attrs, chosen))
+    return row
+
+
+def map_request(request: object, mapping: dict[str, Field] | None = None) -> RequestRows:
+    """Every span of one ExportTraceServiceRequest (OTLP JSON dict or protobuf message), mapped.
+
+    Raises IngestError when `request` is neither form (a dict without resourceSpans).
+    """
+    if isinstance(request, dict):
+        if not ("resourceSpans" in request or "resource_spans" in request):
+            raise IngestError("not an OTLP ExportTraceServiceRequest (no resourceSpans)", column="resourceSpans")
+        spans = _dict_spans(request)
+    elif hasattr(request, "resource_spans"):
+        spans = _proto_spans(request)
+    else:
+        raise IngestError("not an OTLP ExportTraceServiceRequest (no resourceSpans)", column="resourceSpans")
+    chosen = attribution(DEFAULTS, mapping)
+    mapped = RequestRows()
+    for resource_attrs, span in spans:
+        try:
+            row = span_row(span, resource_attrs, chosen)
+        except SpanError as error:
+            mapped.rejected.append((span.span_id, error))
+            continue
+        if row is None:
+            mapped.other_spans += 1
+        else:
+            mapped.rows.append(row)
+    return mapped
+
+
+def request_rows(request: object, mapping: dict[str, Field] | None = None, *, where: str = "the request") -> list[dict[str, Any]]:
+    """Every GenAI span of one ExportTraceServiceRequest as an llm_requests row; IngestError at the first refused span.
+
+    >>> span = {"traceId": "ab", "spanId": "01", "startTimeUnixNano": "1730419200000000000",
+    ...         "endTimeUnixNano": "1730419200500000000", "attributes": [
+    ...     {"key": "gen_ai.system", "value": {"stringValue": "openai"}},
+    ...     {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o"}},
+    ...     {"key": "gen_ai.usage.prompt_tokens", "value": {"intValue": "100"}},
+    ...     {"key": "gen_ai.usage.completion_tokens", "value": {"intValue": "20"}}]}
+    >>> [row] = request_rows({"resourceSpans": [{"resource": {"attributes": [
+    ...     {"key": "service.name", "value": {"stringValue": "support-bot"}}]},
+    ...     "scopeSpans": [{"spans": [span]}]}]})
+    >>> row["request_id"], row["model"], row["input_tokens"], row["feature"], row["latency_ms"]
+    ('ab:01', 'gpt-4o', 100, 'support-bot', 500.0)
+    """
+    try:
+        mapped = map_request(request, mapping)
+    except IngestError as error:
+        raise IngestError(f"{where} is {error.user_message}.", column=error.column) from None
+    if mapped.rejected:
+        span_id, problem = mapped.rejected[0]
+        raise IngestError(f"{where}, span {span_id}: {problem}.", column=problem.attribute)
+    return mapped.rows
+
+
+# --- the two readers: OTLP JSON dicts and protobuf messages -------------------------------------------
 
 def _get(obj: dict, camel: str, snake: str) -> Any:
     value = obj.get(camel)
@@ -65,7 +273,7 @@ def _get(obj: dict, camel: str, snake: str) -> Any:
 
 
 def _value(any_value: dict | None) -> Any:
-    """The Python value of an OTLP AnyValue."""
+    """The Python value of an OTLP JSON AnyValue."""
     if not any_value:
         return None
     text = any_value.get("stringValue")
@@ -91,153 +299,61 @@ def _attributes(items: list | None) -> dict[str, Any]:
     return {item["key"]: _value(item.get("value")) for item in items or ()}
 
 
-def _first(attrs: dict, *keys: str) -> Any:
-    for key in keys:
-        value = attrs.get(key)
-        if value is not None and value != "":
-            return value
-    return None
-
-
-class SpanError(ValueError):
-    """A GenAI span lacks what a row needs; `attribute` names it."""
-
-    def __init__(self, attribute: str, message: str) -> None:
-        super().__init__(message)
-        self.attribute = attribute
-
-
-def _int(value: Any, what: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise SpanError(what, f"{what} is {value!r}, not a number") from None
-
-
-def _time(nanos: Any) -> datetime | None:
-    if nanos in (None, "", 0, "0"):
-        return None
-    return _EPOCH + timedelta(microseconds=int(nanos) // 1000)
-
-
-def _attribution(span_attrs: dict, resource_attrs: dict, chosen: dict[str, tuple[Field, ...]]) -> dict[str, Any]:
-    values = {}
-    for column, fields in chosen.items():
-        found = None
-        for field in fields:
-            for attrs in (span_attrs, resource_attrs):
-                value = attrs.get(field.path)
-                if field.tag and isinstance(value, list):
-                    prefix = field.tag + ":"
-                    value = next((v[len(prefix):] for v in value if isinstance(v, str) and v.startswith(prefix)), None)
-                if value is not None and value != "":
-                    found = str(value)
-                    break
-            if found is not None:
-                break
-        values[column] = found
-    return values
-
-
-def _status(span: dict, attrs: dict) -> str:
-    error_type = attrs.get("error.type")
-    code = (span.get("status") or {}).get("code")
-    if error_type is None and code not in _ERROR_CODES:
-        return "ok"
-    text = str(error_type or "").lower()
-    if "timeout" in text or "timed_out" in text:
-        return "timeout"
-    if "429" in text or "rate" in text:
-        return "rate_limited"
-    return "error"
-
-
-def span_row(span: dict, resource_attrs: dict, chosen: dict[str, tuple[Field, ...]]) -> dict[str, Any] | None:
-    """The llm_requests row of one span, or None when the span is not a GenAI call.
-
-    Raises SpanError naming the attribute when a GenAI span lacks what a row needs.
-    """
-    attrs = _attributes(span.get("attributes"))
-    model = _first(attrs, "gen_ai.request.model", "gen_ai.response.model")
-    has_usage = any(key.startswith("gen_ai.usage.") for key in attrs)
-    if model is None and not has_usage:
-        return None
-    status = _status(span, attrs)
-    operation = _first(attrs, "gen_ai.operation.name") or "chat"
-    spare = status != "ok"  # a failed call may have no usage
-    input_tokens = _int(_first(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"), "gen_ai.usage.input_tokens")
-    output_tokens = _int(_first(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"), "gen_ai.usage.output_tokens")
-    start = _time(_get(span, "startTimeUnixNano", "start_time_unix_nano"))
-    end = _time(_get(span, "endTimeUnixNano", "end_time_unix_nano"))
-    if start is None:
-        raise SpanError("startTimeUnixNano", "the span has no startTimeUnixNano")
-    if model is None:
-        raise SpanError("gen_ai.request.model", "the span has no gen_ai.request.model")
-    if input_tokens is None and not spare:
-        raise SpanError("gen_ai.usage.input_tokens", "the span has no gen_ai.usage.input_tokens (or gen_ai.usage.prompt_tokens)")
-    if output_tokens is None and not spare and operation != "embeddings":
-        raise SpanError("gen_ai.usage.output_tokens", "the span has no gen_ai.usage.output_tokens (or gen_ai.usage.completion_tokens)")
-    trace_id, span_id = _get(span, "traceId", "trace_id"), _get(span, "spanId", "span_id")
-    resend = _int(attrs.get("http.request.resend_count"), "http.request.resend_count")
-    row = {
-        "request_id": _first(attrs, "gen_ai.response.id") or f"{trace_id}:{span_id}",
-        "ts": start,
-        "provider": provider_name(_first(attrs, "gen_ai.provider.name", "gen_ai.system")),
-        "model": model,
-        "operation": operation,
-        "input_tokens": input_tokens or 0,
-        "cached_input_tokens": _int(_first(attrs, "gen_ai.usage.cache_read.input_tokens"), "gen_ai.usage.cache_read.input_tokens"),
-        "output_tokens": output_tokens or 0,
-        "latency_ms": (end - start).total_seconds() * 1000 if end is not None else None,
-        "status": status,
-        "attempt": resend + 1 if resend is not None else None,
-        "prompt_hash": None,
-        "cost_usd": None,
-        "cache_write_input_tokens": _int(_first(attrs, "gen_ai.usage.cache_creation.input_tokens"), "gen_ai.usage.cache_creation.input_tokens"),
-        "reasoning_output_tokens": _int(_first(attrs, "gen_ai.usage.reasoning.output_tokens"), "gen_ai.usage.reasoning.output_tokens"),
-    }
-    row.update(_attribution(attrs, resource_attrs, chosen))
-    return row
-
-
-def request_rows(request: object, mapping: dict[str, Field] | None = None, *, where: str = "the request") -> list[dict[str, Any]]:
-    """Every GenAI span of one ExportTraceServiceRequest as an llm_requests row.
-
-    >>> span = {"traceId": "ab", "spanId": "01", "startTimeUnixNano": "1730419200000000000",
-    ...         "endTimeUnixNano": "1730419200500000000", "attributes": [
-    ...     {"key": "gen_ai.system", "value": {"stringValue": "openai"}},
-    ...     {"key": "gen_ai.request.model", "value": {"stringValue": "gpt-4o"}},
-    ...     {"key": "gen_ai.usage.prompt_tokens", "value": {"intValue": "100"}},
-    ...     {"key": "gen_ai.usage.completion_tokens", "value": {"intValue": "20"}}]}
-    >>> [row] = request_rows({"resourceSpans": [{"resource": {"attributes": [
-    ...     {"key": "service.name", "value": {"stringValue": "support-bot"}}]},
-    ...     "scopeSpans": [{"spans": [span]}]}]})
-    >>> row["request_id"], row["model"], row["input_tokens"], row["feature"], row["latency_ms"]
-    ('ab:01', 'gpt-4o', 100, 'support-bot', 500.0)
-    """
-    if not isinstance(request, dict) or not ("resourceSpans" in request or "resource_spans" in request):
-        raise IngestError(f"{where} is not an OTLP ExportTraceServiceRequest (no resourceSpans).", column="resourceSpans")
-    chosen = attribution(DEFAULTS, mapping)
-    rows = []
+def _dict_spans(request: dict) -> Iterator[tuple[dict[str, Any], SpanFacts]]:
     for resource_spans in _get(request, "resourceSpans", "resource_spans") or ():
         resource_attrs = _attributes((resource_spans.get("resource") or {}).get("attributes"))
         for scope_spans in _get(resource_spans, "scopeSpans", "scope_spans") or ():
             for span in scope_spans.get("spans") or ():
-                try:
-                    row = span_row(span, resource_attrs, chosen)
-                except SpanError as error:
-                    span_id = _get(span, "spanId", "span_id")
-                    raise IngestError(f"{where}, span {span_id}: {error}.", column=error.attribute) from None
-                if row is not None:
-                    rows.append(row)
-    return rows
+                yield resource_attrs, SpanFacts(
+                    _attributes(span.get("attributes")),
+                    _get(span, "startTimeUnixNano", "start_time_unix_nano"),
+                    _get(span, "endTimeUnixNano", "end_time_unix_nano"),
+                    _get(span, "traceId", "trace_id") or "",
+                    _get(span, "spanId", "span_id") or "",
+                    (span.get("status") or {}).get("code") in _ERROR_CODES,
+                )
+
+
+def _proto_value(any_value: Any) -> Any:
+    """The Python value of an `opentelemetry.proto` AnyValue (bytes as base64 text, as OTLP JSON has them)."""
+    kind = any_value.WhichOneof("value")
+    if kind is None:
+        return None
+    if kind == "array_value":
+        return [_proto_value(v) for v in any_value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: _proto_value(kv.value) for kv in any_value.kvlist_value.values}
+    if kind == "bytes_value":
+        return base64.b64encode(any_value.bytes_value).decode()
+    return getattr(any_value, kind)
+
+
+def _proto_attributes(items: Any) -> dict[str, Any]:
+    return {kv.key: _proto_value(kv.value) for kv in items}
+
+
+def _proto_spans(request: Any) -> Iterator[tuple[dict[str, Any], SpanFacts]]:
+    """The spans of an `opentelemetry.proto` ExportTraceServiceRequest (typed Any: the generated classes are dynamic)."""
+    for resource_spans in request.resource_spans:
+        resource_attrs = _proto_attributes(resource_spans.resource.attributes)
+        for scope_spans in resource_spans.scope_spans:
+            for span in scope_spans.spans:
+                yield resource_attrs, SpanFacts(
+                    _proto_attributes(span.attributes),
+                    span.start_time_unix_nano,
+                    span.end_time_unix_nano,
+                    span.trace_id.hex(),
+                    span.span_id.hex(),
+                    span.status.code == 2,  # STATUS_CODE_ERROR
+                )
 
 
 def request_from_proto(message: Message) -> dict[str, Any]:
-    """An `opentelemetry.proto` ExportTraceServiceRequest as the OTLP JSON dict `request_rows` reads."""
-    from google.protobuf.json_format import MessageToDict  # only a live receiver needs protobuf
+    """An `opentelemetry.proto` ExportTraceServiceRequest as an OTLP JSON dict (hex ids), for writing it out.
+
+    `map_request` reads the message itself; this is for tools that want the JSON form.
+    """
+    from google.protobuf.json_format import MessageToDict
 
     request = MessageToDict(message)
     for resource_spans in request.get("resourceSpans", ()):
