@@ -28,10 +28,12 @@ from warehouse.settings import load_settings  # noqa: E402
 # Incident metric -> the anomaly metrics that can show it. The AI vendors' invoice
 # lines in billing are the same dollars as llm_requests' cost, and a retry storm
 # shows in errors, in request counts and in what the retries cost.
+# Unit costs (cost per request, tokens per request, cost per 1M tokens) are inference cost per unit.
+UNIT_COSTS = {"cost_per_request", "tokens_per_request", "cost_per_mtok"}
 FAMILIES = {
     "cost": {"cost"},
-    "inference_cost": {"inference_cost", "cost"},
-    "retry_cost": {"error_rate", "requests", "inference_cost", "cost"},
+    "inference_cost": {"inference_cost", "cost"} | UNIT_COSTS,
+    "retry_cost": {"error_rate", "requests", "inference_cost", "cost"} | UNIT_COSTS,
     "idle_gpu_cost": {"idle_gpu_cost", "gpu_cost"},
     "gpu_cost": {"gpu_cost", "idle_gpu_cost", "cost"},
 }

@@ -207,6 +207,20 @@ def mcp(
 
 @app.command()
 @_guarded
+def collect(
+    host: Annotated[str, typer.Option(help="Address to listen on; off loopback only with FINOPS_COLLECT_TOKEN set.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (4318 is OTLP/HTTP's; 0 picks a free one and prints it).")] = 4318,
+    mapping: Annotated[list[str] | None, typer.Option("--map", help=(
+        "COLUMN=ATTRIBUTE: the span or resource attribute team, feature, environment or user come from. Repeatable."))] = None,
+) -> None:
+    """Receive OpenTelemetry GenAI spans over OTLP/HTTP (POST /v1/traces) into llm_requests; acknowledged = durable."""
+    from ui.collect.command import collect_command
+
+    collect_command(host=host, port=port, mapping=mapping)
+
+
+@app.command()
+@_guarded
 def info(json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
     """Tables, row counts, date ranges, freshness, as_of, the FOCUS versions of the billing data, and last month's
     tracked LLM spend against billed when both are loaded."""
@@ -494,6 +508,29 @@ def slack(
     from ui.slack.serve import serve_slack
 
     serve_slack(_settings(), port=port, host=host, echo=typer.echo)
+
+
+alerts_app = typer.Typer(help="Alerts to Slack: anomalies, budgets, ceilings, idle GPUs, billing gaps.",
+                         no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command("run")
+@_guarded
+def alerts_run(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="What is open as of this date, YYYY-MM-DD.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be sent; post and record nothing.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Post new incidents to the channels of FINOPS_HOME/alerts.yaml once, updating grown ones in their threads."""
+    from ui.alerts.run import describe_run, run_alerts
+
+    run = run_alerts(_settings(), as_of=_parse_date(as_of, "--as-of") if as_of else None, dry_run=dry_run)
+    typer.echo(json.dumps(run.to_json(), default=str) if json_out else describe_run(run))
+    if run.result is not None and run.result.failed:
+        channel, incident, reason = run.result.failed[0]
+        raise FinopsError(f"Slack refused {len(run.result.failed)} alert(s), e.g. {incident} in {channel} ({reason}); "
+                          "they are posted on the next run. Check SLACK_BOT_TOKEN and the channels in alerts.yaml.")
 
 
 notebook_app = typer.Typer(help="Saved-question notebooks: run them into reports.", no_args_is_help=True)

@@ -71,8 +71,13 @@ class Settings(BaseModel):
     max_rows: int = _setting("FINOPS_MAX_ROWS", 10_000, "Most rows a query returns; more are reported as truncated.")
     memory_limit: str = _setting("FINOPS_MEMORY_LIMIT", "2GB", "DuckDB memory limit for queries and ingest.")
     threads: int = _setting("FINOPS_THREADS", max(1, os.cpu_count() or 1), "DuckDB worker threads.")
-    anomaly_min_usd: float = _setting(
-        "FINOPS_ANOMALY_MIN_USD", 50.0, "Smallest daily dollar impact reported as an anomaly."
+    anomaly_min_usd: float | None = _setting(
+        "FINOPS_ANOMALY_MIN_USD", None,
+        "Smallest daily dollar impact reported as an anomaly; unset scales it with spend (FINOPS_ANOMALY_MIN_SHARE_PCT).",
+    )
+    anomaly_min_share_pct: float = _setting(
+        "FINOPS_ANOMALY_MIN_SHARE_PCT", 0.5,
+        "Without FINOPS_ANOMALY_MIN_USD, the dollar floor is this percent of the median daily total spend.",
     )
     anomaly_min_pct: float = _setting(
         "FINOPS_ANOMALY_MIN_PCT", 25.0, "Smallest change against the expected value, in percent, reported as an anomaly."
@@ -86,6 +91,23 @@ class Settings(BaseModel):
     )
     slack_app_token: str | None = _setting("SLACK_APP_TOKEN", None, "Slack app token (xapp-...), for Socket Mode.")
     slack_api_url: str | None = _setting("SLACK_API_URL", None, "Override of the Slack Web API base URL.")
+    collect_token: str | None = _setting(
+        "FINOPS_COLLECT_TOKEN", None,
+        "Bearer token every `finops collect` request must carry; unset, the collector listens on loopback only.",
+    )
+    collect_flush_s: float = _setting(
+        "FINOPS_COLLECT_FLUSH_S", 10.0, "Seconds between commits of the collector's spool into the warehouse."
+    )
+    collect_flush_rows: int = _setting(
+        "FINOPS_COLLECT_FLUSH_ROWS", 50_000, "Spooled requests that make the collector commit before FINOPS_COLLECT_FLUSH_S."
+    )
+    collect_max_body_mb: float = _setting(
+        "FINOPS_COLLECT_MAX_BODY_MB", 20.0, "Largest OTLP request body the collector accepts, in MB, compressed or not (larger: 413)."
+    )
+    collect_spool_max_mb: float = _setting(
+        "FINOPS_COLLECT_SPOOL_MAX_MB", 1024.0,
+        "Most MB of acknowledged spans waiting in the spool; beyond it the collector answers 503 with Retry-After.",
+    )
 
     @field_validator("home")
     @classmethod
@@ -106,10 +128,10 @@ class Settings(BaseModel):
             raise ValueError("must be `local` or `openai`")
         return value.lower()
 
-    @field_validator("llm_retries", "cache_max_distance")
+    @field_validator("llm_retries", "cache_max_distance", "anomaly_min_usd", "anomaly_min_share_pct")
     @classmethod
     def _not_negative(cls, value):
-        if value < 0:
+        if value is not None and value < 0:
             raise ValueError("must not be negative")
         return value
 
@@ -118,6 +140,20 @@ class Settings(BaseModel):
     def _positive_count(cls, value: int) -> int:
         if value < 1:
             raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("collect_flush_s", "collect_flush_rows", "collect_max_body_mb", "collect_spool_max_mb")
+    @classmethod
+    def _positive_collect_limit(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be a positive number")
+        return value
+
+    @field_validator("collect_token")
+    @classmethod
+    def _plain_token(cls, value: str | None) -> str | None:
+        if value is not None and (value != value.strip() or any(ch.isspace() or not ch.isprintable() for ch in value)):
+            raise ValueError("must be printable text without spaces (it travels in an HTTP header)")
         return value
 
     @property

@@ -7,14 +7,23 @@ gpu_usage: deployment, cluster). numpy adds combinations up into one series per
 dimension value and `scan`s every series day by day (`assistant.analysis.detection`):
 expected is the median of the same weekday in the previous four weeks, noise the
 MAD of week-over-week changes, and a day is anomalous when it is off by a robust
-z of 3.5 (5 for requests and error rate), by `anomaly_min_pct` percent and, for
-dollars, by `anomaly_min_usd` (three days in a row may share the z). Anomalous
+z of 3.5 (5 for requests, error rate and unit costs), by `anomaly_min_pct`
+percent and, for dollar totals, by the dollar floor (three days in a row may
+share the z). The floor is `anomaly_min_usd` when set, else
+`anomaly_min_share_pct` of the median daily total spend (`dollar_floor`). Unit
+costs (cost per request, tokens per request, cost per 1M tokens) are rates
+judged against their own history whatever the dollars; a run of them is kept
+when its whole excess, priced, reaches the floor, and dropped when a dollar
+anomaly of the same value and onset already tells it (`one_story`). Anomalous
 days are replaced by their expected value in the history, so a step that
 persists stays anomalous. Runs of days become spikes, level shifts, creeps, new
 or removed cost; a creep too slow for any single day is caught by comparing the
 last two weeks with the four before them. Series that show one incident (a
 feature and its model; cost moving from one deployment to another) merge into
-one anomaly, and the excess of the combinations names its root causes.
+one anomaly, and the excess of the combinations names its root causes; the
+largest are given a likely cause from the drivers' factors (`anomaly_causes`).
+
+Its JSON and Markdown are `assistant.analysis.anomaly_text` (re-exported here).
 
 >>> anomalies_json([], date(2026, 11, 23))
 {'as_of': '2026-11-23', 'anomalies': []}
@@ -30,6 +39,12 @@ import numpy as np
 import sqlglot
 from sqlglot import exp
 
+from assistant.analysis.anomaly_text import (  # noqa: F401 - re-exported
+    UNIT_FORMATS,
+    anomalies_json,
+    cause_words,
+    narrate_anomalies,
+)
 from assistant.analysis.detection import (  # noqa: F401 - re-exported: `from assistant.analysis.anomalies import detect` etc.
     CREEP_BASE_DAYS,
     CREEP_DAYS,
@@ -51,7 +66,6 @@ from assistant.analysis.detection import (  # noqa: F401 - re-exported: `from as
     series_runs,
     slow_creep,
 )
-from assistant.present.numbers import money
 from assistant.query.render import time_between
 from assistant.semantic import SemanticModel, load_semantic_model
 
@@ -77,8 +91,9 @@ class _Source:
 
 SOURCES = (
     _Source("billing", ("service", "account", "region"), ("cost",), ("cost",), ("feature", "team"), True),
-    _Source("llm_requests", ("feature", "model", "team"), ("inference_cost", "requests", "errors"),
-            ("inference_cost", "requests", "error_rate")),
+    _Source("llm_requests", ("feature", "model", "team"), ("inference_cost", "requests", "errors", "tokens",
+                                                       "input_tokens"),
+            ("inference_cost", "requests", "error_rate", "cost_per_request", "tokens_per_request", "cost_per_mtok")),
     _Source("gpu_usage", ("deployment", "cluster"), ("gpu_cost", "idle_gpu_cost"), ("gpu_cost", "idle_gpu_cost")),
 )
 NULL_LABELS = {("gpu_usage", "deployment"): "unallocated"}
@@ -88,9 +103,18 @@ METRIC_MEASURES = {
     "inference_cost": ("inference_cost", None, "inference_cost"),
     "requests": ("requests", None, "inference_cost"),
     "error_rate": ("errors", "requests", "inference_cost"),
+    "cost_per_request": ("inference_cost", "requests", "inference_cost"),
+    "tokens_per_request": ("input_tokens", "requests", "inference_cost"),  # prompt size, as the semantic model
+    "cost_per_mtok": ("inference_cost", "tokens", "inference_cost"),
     "gpu_cost": ("gpu_cost", None, "gpu_cost"),
     "idle_gpu_cost": ("idle_gpu_cost", None, "idle_gpu_cost"),
 }
+# Unit costs: rates judged against their own history, whatever the dollars (the floor applies to a whole run).
+UNIT_METRICS = ("cost_per_request", "tokens_per_request", "cost_per_mtok")
+RATE_SCALE = {"cost_per_mtok": 1e6}
+# A measure that is not dollars -> the measure whose cost per unit prices it (excess input tokens at the
+# cost per input token, output included: an upper bound of what they added).
+MEASURE_UNITS = {"requests": "requests", "errors": "requests", "tokens": "tokens", "input_tokens": "input_tokens"}
 _LIST = sqlglot.parse_one("LIST(value ORDER BY day)", read="duckdb")
 
 
@@ -109,7 +133,7 @@ class _Cube:
 def _measure_expressions(model: SemanticModel) -> dict[str, exp.Expr]:
     error_rate = model.metrics["error_rate"].expression
     errors = error_rate.this if isinstance(error_rate, exp.Div) else sqlglot.parse_one("COUNT_IF(status <> 'ok')")
-    names = ("cost", "inference_cost", "requests", "gpu_cost", "idle_gpu_cost")
+    names = ("cost", "inference_cost", "requests", "tokens", "input_tokens", "gpu_cost", "idle_gpu_cost")
     return {**{name: model.metrics[name].expression for name in names}, "errors": errors}
 
 
@@ -203,49 +227,58 @@ class _Rollup:
         return cls(cube, names, codes, series, combos, {m: masks @ v + unknown for m, v in combos.items()}, unknown)
 
 
-def _unit_cost(cost: np.ndarray, requests: np.ndarray, a: int, b: int) -> np.ndarray | float:
-    """Dollars per request over the four weeks before day `a` and the days [a, b)."""
+def _unit_cost(cost: np.ndarray, units: np.ndarray, a: int, b: int) -> np.ndarray | float:
+    """Dollars per unit (request, token) over the four weeks before day `a` and the days [a, b)."""
     lo = max(0, a - HISTORY_DAYS)
-    spent, count = np.nansum(cost[..., lo:b], axis=-1), np.nansum(requests[..., lo:b], axis=-1)
+    spent, count = np.nansum(cost[..., lo:b], axis=-1), np.nansum(units[..., lo:b], axis=-1)
     with np.errstate(all="ignore"):
         return np.where(count > 0, spent / np.where(count > 0, count, 1), 0.0)
 
 
-def _metric_anomalies(data: _Rollup, metric: str, settings: Settings, first_day: date, window_start: int) -> list[Anomaly]:
-    """The anomalies of one metric over a table's series, merged into incidents with root causes."""
+def _metric_anomalies(data: _Rollup, metric: str, min_usd: float, min_pct: float, first_day: date,
+                      window_start: int) -> list[Anomaly]:
+    """The anomalies of one metric over a table's series, merged into incidents with root causes.
+
+    Dollar totals must move by `min_usd` a day; rates (error rate, unit costs) only by `min_pct` and
+    their noise, and a unit cost's whole run must come to `min_usd`.
+    """
     measure, per, priced_by = METRIC_MEASURES[metric]
-    dollars = priced_by == measure
-    min_abs, min_pct = (settings.anomaly_min_usd if dollars else 0.0), settings.anomaly_min_pct
+    scale, unit_of = RATE_SCALE.get(metric, 1.0), MEASURE_UNITS.get(measure)
+    total = per is None and unit_of is None  # a dollar total
+    min_abs = min_usd if total else 0.0
     scans: dict[str, Scan] = {}
     values: dict[str, np.ndarray] = {}
     for key, table in (("combo", data.combos), ("series", data.rolled)):
         weights = table[per] + data.unknown if per else None
         with np.errstate(all="ignore"):
-            values[key] = (table[measure] + data.unknown) / (
+            values[key] = scale * (table[measure] + data.unknown) / (
                 np.where(weights > 0, weights, np.nan) if weights is not None else 1.0)
-        scans[key] = scan(values[key], min_abs=min_abs, min_pct=min_pct,
-                          z_min=Z_MIN if dollars else Z_MIN_UNPRICED, weights=weights)
+        scans[key] = scan(values[key], min_abs=min_abs, min_pct=min_pct, z_min=Z_MIN if total else Z_MIN_UNPRICED,
+                          weights=weights if metric == "error_rate" else None)
     # Each combination's excess over its own expected value, per day, in the measure's unit.
-    excess = np.nan_to_num(data.combos[measure] - scans["combo"].expected * (data.combos[per] if per else 1.0))
+    excess = np.nan_to_num(data.combos[measure] - scans["combo"].expected / scale * (data.combos[per] if per else 1.0))
     s, found = scans["series"], []
     for r, (name, value, mask) in enumerate(data.series):
         for run in series_runs(values["series"][r], s.expected[r], s.z[r], s.flagged[r], min_abs, min_pct,
-                               creep=dollars):
+                               creep=total):
             a, b = run.a, run.b
-            if b <= window_start or (not dollars and run.kind in ("new", "removed")):
+            if b <= window_start or (not total and run.kind in ("new", "removed")):
                 continue
             usd = 1.0
-            if not dollars:  # price the excess at the cost per request of the combinations it lies in
+            if unit_of:  # price the excess at the cost per unit of the combinations it lies in
                 cells = np.abs(excess[mask, a:b].sum(axis=1))
-                unit = _unit_cost(data.combos[priced_by][mask], data.combos["requests"][mask], a, b)
+                unit = _unit_cost(data.combos[priced_by][mask], data.combos[unit_of][mask], a, b)
                 usd = float(cells @ unit / cells.sum()) if cells.sum() else float(np.mean(unit))
             if per:  # a rate: the totals are its rates over the run, the impact is the excess count
                 count = float(np.nansum(data.rolled[per][r, a:b]))
                 run = replace(run, expected=float(np.nansum(s.expected[r, a:b] * data.rolled[per][r, a:b])) / count,
-                              actual=float(np.nansum(data.rolled[measure][r, a:b])) / count)
-                usd *= count
-            found.append(_Found(_anomaly(metric, name, value, first_day, run, usd), mask, a, b))
-    priced = None if dollars else (data.combos[priced_by], data.combos["requests"])
+                              actual=scale * float(np.nansum(data.rolled[measure][r, a:b])) / count)
+                usd *= count / scale
+            anomaly = _anomaly(metric, name, value, first_day, run, usd)
+            if metric in UNIT_METRICS and abs(anomaly.impact_usd) < min_usd:
+                continue
+            found.append(_Found(anomaly, mask, a, b))
+    priced = (data.combos[priced_by], data.combos[unit_of]) if unit_of else None
     return [_root_causes(group, data, excess, priced) for group in _incidents(found, excess, data.codes, data.names)]
 
 
@@ -325,71 +358,65 @@ def _root_causes(group: list[_Found], data: _Rollup, excess: np.ndarray,
 
 
 def find_anomalies(executor: Executor, settings: Settings, *, as_of: date, days: int = 30,
-                   scope: Scope | None = None) -> list[Anomaly]:
-    """Anomalies that overlap [as_of - days, as_of), biggest dollar impact first."""
-    start = as_of - timedelta(days=days + HISTORY_DAYS)
-    found: list[Anomaly] = []
-    tables = executor.schema()
-    for source in SOURCES:
-        if source.table in tables:
-            cube = _read_cube(executor, source, start, as_of, scope)
-            if cube is not None:
-                data = _Rollup.of(cube)
-                for metric in source.metrics:
-                    found += _metric_anomalies(data, metric, settings, start, HISTORY_DAYS)
-    return sorted(found, key=lambda a: (-abs(a.impact_usd), a.start, a.metric, a.dimension, str(a.value)))
+                   scope: Scope | None = None, causes: bool = True) -> list[Anomaly]:
+    """Anomalies that overlap [as_of - days, as_of), biggest dollar impact first.
 
-
-# ---------------------------------------------------------------- output
-
-
-def anomalies_json(anomalies: list[Anomaly], as_of: date) -> dict:
-    """The JSON shape of `finops anomalies --json` and of `Answer.anomalies`."""
-    keys = ("metric", "dimension", "value", "expected", "actual", "impact_usd", "impact_pct", "score", "kind")
-    return {
-        "as_of": as_of.isoformat(),
-        "anomalies": [
-            {**{k: getattr(a, k) for k in keys}, "start": a.start.isoformat(), "end": a.end.isoformat(),
-             "root_causes": [{"dimension": r.dimension, "value": r.value, "impact_usd": r.impact_usd}
-                             for r in a.root_causes]}
-            for a in anomalies
-        ],
-    }
-
-
-_VERBS = {"spike": "spiked", "level_shift": "stepped", "creep": "crept", "new": "appeared", "removed": "stopped"}
-
-
-def narrate_anomalies(anomalies: list[Anomaly], as_of: date, days: int) -> str:
-    """Markdown: how many anomalies, then one line each with dates, dollars, percent and root cause.
-
-    >>> print(narrate_anomalies([], date(2026, 11, 23), 30))
-    No anomalies in the last 30 days (2026-10-24 to 2026-11-22).
+    With `causes`, the largest are named with the drivers' factor that moved them (`anomaly_causes`).
     """
-    start, last = as_of - timedelta(days=days), as_of - timedelta(days=1)
-    span = f"the last {days} days ({start.isoformat()} to {last.isoformat()})"
-    if not anomalies:
-        return f"No anomalies in {span}."
-    labels = {name: metric.label for name, metric in load_semantic_model().metrics.items()}
-    lines = [f"**{len(anomalies)} anomal{'y' if len(anomalies) == 1 else 'ies'}** in {span}, biggest first:"]
-    for a in anomalies:
-        end = a.end - timedelta(days=1)
-        when = a.start.isoformat() if end == a.start else f"{a.start.isoformat()} to {end.isoformat()}"
-        verb = _VERBS[a.kind]
-        if a.kind in ("spike", "level_shift", "creep"):
-            verb += " up" if a.actual >= a.expected else " down"
-        if a.metric == "error_rate":
-            figures = f"{a.actual * 100:.1f}% vs {a.expected * 100:.1f}% expected"
-        elif a.metric == "requests":
-            figures = f"{a.actual:,.0f} requests vs {a.expected:,.0f} expected ({a.impact_pct:+.0f}%)"
-        else:
-            figures = f"{money(a.actual, compact=True)} vs {money(a.expected, compact=True)} expected"
-            figures += "" if a.kind == "new" else f" ({a.impact_pct:+.0f}%)"
-        causes = ", ".join(f"{c.dimension} {c.value} ({money(c.impact_usd, compact=True, sign=True)})"
-                           for c in a.root_causes[:3])
-        lines.append(
-            f"- **{labels.get(a.metric, a.metric)}** of {a.dimension} **{a.value}** {verb}, {when}: "
-            f"{money(a.impact_usd, compact=True, sign=True)}; {figures}"
-            + (f"; root causes: {causes}" if causes else "")
-        )
-    return "\n".join(lines)
+    start = as_of - timedelta(days=days + HISTORY_DAYS)
+    tables = executor.schema()
+    cubes = [cube for source in SOURCES if source.table in tables
+             for cube in [_read_cube(executor, source, start, as_of, scope)] if cube is not None]
+    min_usd = dollar_floor(settings, cubes)
+    found: list[Anomaly] = []
+    for cube in cubes:
+        data = _Rollup.of(cube)
+        metrics = [_metric_anomalies(data, metric, min_usd, settings.anomaly_min_pct, start, HISTORY_DAYS)
+                   for metric in cube.source.metrics]
+        found += one_story([a for listed in metrics for a in listed])
+    found.sort(key=lambda a: (-abs(a.impact_usd), a.start, a.metric, a.dimension, str(a.value)))
+    if causes:
+        from assistant.analysis.anomaly_causes import explain_anomalies
+
+        found = explain_anomalies(executor, settings, found, scope=scope)
+    return found
+
+
+def dollar_floor(settings: Settings, cubes: list[_Cube]) -> float:
+    """FINOPS_ANOMALY_MIN_USD when set, else FINOPS_ANOMALY_MIN_SHARE_PCT of the median daily total spend.
+
+    The daily total adds up each table's first measure (cloud cost, inference cost, GPU cost) on the
+    days it has data, so the floor of a company spending $100 a day is 50 cents, not $50.
+    """
+    if settings.anomaly_min_usd is not None:
+        return settings.anomaly_min_usd
+    daily = 0.0
+    for cube in cubes:
+        per_day = np.nansum(cube.measures[cube.source.measures[0]], axis=0)
+        known = ~np.isnan(cube.measures[cube.source.measures[0]]).all(axis=0)
+        if known.any():
+            daily += float(np.median(per_day[known]))
+    return settings.anomaly_min_share_pct / 100 * daily
+
+
+def one_story(found: list[Anomaly]) -> list[Anomaly]:
+    """A table's anomalies without unit-cost ones that retell another anomaly of the same incident.
+
+    A unit cost is dropped when a dollar total, or a unit cost listed before it (cost per request,
+    then tokens per request, then cost per 1M tokens), names the same value, overlaps it and began
+    within GAP_DAYS of it: the dollar anomaly tells that story, and its cause names the factor.
+    """
+    order = {m: i for i, m in enumerate(UNIT_METRICS)}
+    told = [a for a in found if a.metric not in order and a.metric not in ("requests", "error_rate")]
+    kept = [a for a in found if a.metric not in order]
+    for a in sorted((a for a in found if a.metric in order), key=lambda a: (order[a.metric], -abs(a.impact_usd))):
+        if not any(_retells(a, b) for b in told):
+            told.append(a)
+            kept.append(a)
+    return kept
+
+
+def _retells(a: Anomaly, b: Anomaly) -> bool:
+    named = {(b.dimension, b.value)} | {(c.dimension, c.value) for c in b.root_causes}
+    return ((a.dimension, a.value) in named and a.start < b.end and b.start < a.end
+            and abs((a.start - b.start).days) <= GAP_DAYS)

@@ -50,6 +50,8 @@ class Anomaly:
     score: float  # the largest robust z of its days, capped at 100
     kind: str
     root_causes: tuple[RootCause, ...] = ()
+    cause: str | None = None  # the drivers' factor that moved it most (tokens_per_request, model_mix, ...)
+    factors: tuple[tuple[str, float], ...] = ()  # (factor, dollars) of the change, largest first
 
 
 @dataclass(frozen=True)

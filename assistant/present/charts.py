@@ -4,7 +4,8 @@ time series -> line; breakdown and ranking -> sorted bars; share -> one stacked
 bar; change between two windows -> diverging bars; a single figure -> no chart
 (`chart_for`); savings findings -> bars in USD per month (`savings_bars`); the
 overview's cost by category -> stacked areas (`stacked_area`); tracked against billed LLM spend -> paired bars
-(`reconciliation_bars`). Never model-written code.
+(`reconciliation_bars`); an alert's metric day by day, with its start marked -> line (`alert_line`).
+Never model-written code.
 """
 
 from __future__ import annotations
@@ -185,4 +186,25 @@ def reconciliation_bars(columns: Sequence[str], rows: Sequence[Sequence[object]]
                         {"field": "usd", "type": "quantitative", "format": "$,.2f"},
                         {"field": "billed_source", "type": "nominal"}],
         },
+    }
+
+
+def alert_line(points: Sequence[tuple[object, float]], title: str, unit: str, since: str) -> dict | None:
+    """An alert's metric day by day (`points`: day, value), with a rule on the day the incident began."""
+    if len(points) < 2:
+        return None
+    data = [{"day": str(day), "value": value} for day, value in jsonable([list(p) for p in points])]
+    return {
+        "$schema": SCHEMA, "title": title, "width": "container", "height": 220,
+        "layer": [
+            {"data": {"values": data}, "mark": {"type": "line", "point": True, "tooltip": True, "color": "#2e86ab"},
+             "encoding": {
+                 "x": {"field": "day", "type": "temporal", "title": None},
+                 "y": {"field": "value", "type": "quantitative", "title": None,
+                       "axis": {"format": axis_format(unit, [d["value"] for d in data])}},
+                 "tooltip": [{"field": "day", "type": "temporal"},
+                             {"field": "value", "type": "quantitative", "format": FORMATS.get(unit, ",.2f")}]}},
+            {"data": {"values": [{"day": since}]}, "mark": {"type": "rule", "color": "#d1495b", "strokeDash": [4, 3]},
+             "encoding": {"x": {"field": "day", "type": "temporal"}}},
+        ],
     }

@@ -1,7 +1,8 @@
 """Saved-question notebooks: YAML files of questions that can be asked again on fresh data.
 
-A notebook is `title`, optional `as_of` and `scope`, and `questions` (each a
-string, or a mapping with `question` and an optional `note`), kept under
+A notebook is `title`, optional `as_of` and `scope`, `questions` (each a
+string, or a mapping with `question` and an optional `note`), and optional
+`alerts: true` (the report ends with the open alerts, `assistant.alerts.answer`), kept under
 `FINOPS_HOME/notebooks` or any path. The chat page and Slack save questions
 here; a save rewrites the file atomically (temporary file, then rename), so a
 notebook is never half written.
@@ -27,7 +28,7 @@ from warehouse.errors import ErrorKind, FinopsError
 from warehouse.files import write_atomically
 
 FORMATS = ("md", "html", "ipynb")
-NOTEBOOK_KEYS = ("title", "as_of", "scope", "questions")
+NOTEBOOK_KEYS = ("title", "as_of", "scope", "questions", "alerts")
 QUESTION_KEYS = ("question", "note")
 # Columns that hold the figure an answer leads with, when its table has one.
 HEADLINE_COLUMNS = ("projected_total", "spend", "impact_usd")
@@ -50,6 +51,7 @@ class Notebook:
     as_of: str | None = None
     scope: str | None = None
     path: Path | None = field(default=None, compare=False)
+    alerts: bool = False  # end the report with the open alerts
 
     def to_yaml(self) -> str:
         data: dict = {"title": self.title}
@@ -58,6 +60,8 @@ class Notebook:
         if self.scope:
             data["scope"] = self.scope
         data["questions"] = [q.question if q.note is None else {"question": q.question, "note": q.note} for q in self.questions]
+        if self.alerts:
+            data["alerts"] = True
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
 
 
@@ -102,8 +106,11 @@ def load_notebook(path: Path) -> Notebook:
             raise NotebookError(f"Question {number} in {path} must be a string or a mapping with `question` (and an optional `note`).")
     as_of = data.get("as_of")
     scope = data.get("scope")
+    alerts = data.get("alerts", False)
+    if not isinstance(alerts, bool):
+        raise NotebookError(f"`alerts` in {path} is true or false, not {alerts!r}.")
     return Notebook(data["title"].strip(), tuple(questions), str(as_of) if as_of else None,
-                    str(scope) if scope else None, path)
+                    str(scope) if scope else None, path, alerts)
 
 
 def save_notebook(notebook: Notebook, path: Path) -> Path:
@@ -187,7 +194,7 @@ def run_notebook(path: Path | str, settings, fmt: str = "md", out_dir: Path | st
     if fmt not in FORMATS:
         raise NotebookError(f"A report is written as {', '.join(FORMATS)}; not {fmt!r}.")
     notebook = load_notebook(Path(path))
-    if not notebook.questions:
+    if not notebook.questions and not notebook.alerts:
         raise NotebookError(f"{notebook.path} has no questions to run.")
     as_of, scope = _notebook_as_of(notebook), _notebook_scope(notebook)
     name = slug(notebook.title)
@@ -203,6 +210,12 @@ def run_notebook(path: Path | str, settings, fmt: str = "md", out_dir: Path | st
             data_as_of = resolve_as_of(executor, settings, as_of)
         except FinopsError:
             data_as_of = None
+        saved_questions = list(notebook.questions)
+        if notebook.alerts and data_as_of is not None:
+            from assistant.alerts.answer import QUESTION, alerts_answer
+
+            answers.append(alerts_answer(executor, settings, as_of=data_as_of, scope=scope))
+            saved_questions.append(SavedQuestion(QUESTION, "What `finops alerts run` would find open (nothing is posted)."))
     finally:
         if own_executor:
             executor.close()
@@ -211,7 +224,7 @@ def run_notebook(path: Path | str, settings, fmt: str = "md", out_dir: Path | st
     previous = _read_record(record_path)
     results = tuple(
         QuestionResult(saved.question, saved.note, answer, describe_change(saved.question, answer, previous))
-        for saved, answer in zip(notebook.questions, answers)
+        for saved, answer in zip(saved_questions, answers)
     )
     report = Report(notebook.title, run_at, results, notebook.as_of, data_as_of, notebook.scope)
     written = _write_report(report, fmt, out, name)

@@ -86,7 +86,12 @@ def register(app: App, bot: SlackBot) -> None:
         return on_button(lambda client, body, action: bot.reply_privately(client, body, action, handle))
 
     app.action(re.compile(r"^finops_follow_up_\d+$"))(on_button(bot.follow_up))
-    app.action("finops_feedback_good")(privately(lambda asked: bot.feedback(asked, "good")))
-    app.action("finops_feedback_bad")(privately(lambda asked: bot.feedback(asked, "bad")))
+    def verdict(word: str):
+        return on_button(lambda client, body, action: bot.reply_privately(
+            client, body, action, lambda asked: bot.feedback(asked, word, action.get("value"), body["user"]["id"])))
+
+    app.action("finops_feedback_good")(verdict("good"))
+    app.action("finops_feedback_bad")(verdict("bad"))
     app.action("finops_save")(privately(bot.save))
     app.action("finops_show_sql")(on_button(bot.show_sql))
+    app.action("finops_alert_mute")(on_button(bot.mute_alert))

@@ -10,21 +10,20 @@ to the last answer in that DM. Before asking, the bot checks the person's rate
 and the row scope `slack.yaml` gives (`policy.py`, `ratelimit.py`).
 
 The bot takes Slack's payloads as dicts and talks to Slack through a Web API
-client. It keeps in memory the last `KEPT` threads and answers (the buttons'
-answer ids) and forgets them on restart. A message is answered once, however
-often Slack delivers it (a mention in a thread comes as two events) or retries it.
+client. Its answers (the buttons' answer ids), threads, the events it took and
+the feedback given are kept in `FINOPS_HOME/state/slack.sqlite` (`store.py`), so
+buttons and follow-ups work after a restart. A message is answered once, however
+often Slack delivers it (a mention in a thread comes as two events) or retries
+it, across restarts too.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -33,63 +32,17 @@ from assistant.ask import ask
 from ui.slack.policy import SlackPolicy
 from ui.slack.ratelimit import RateLimiter
 from ui.slack.render import answer_message, question_text, slack_escape, sql_messages
+from ui.slack.store import KEPT as STORED
+from ui.slack.store import SlackStore, Stored
 from warehouse.errors import FinopsError, internal_error_message, log_internal_error
-from warehouse.scope import Scope
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
 log = logging.getLogger("finops")
 THINKING = ":hourglass_flowing_sand: Thinking… (reading the question and querying the warehouse)"
-KEPT = 1000  # threads and answers remembered, most recent first
-FORGOTTEN = "I no longer remember that answer (the bot keeps the last {n} and forgets them on restart); ask again."
-
-
-class Recent:
-    """A bounded map that forgets the least recently used key first; safe across listener threads."""
-
-    def __init__(self, size: int = KEPT):
-        self._items: OrderedDict = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, key, default=None):
-        with self._lock:
-            if key not in self._items:
-                return default
-            self._items.move_to_end(key)
-            return self._items[key]
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-    def add_if_new(self, key) -> bool:
-        """Remember `key`; False when it was already there (a retried or duplicated event)."""
-        with self._lock:
-            if key in self._items:
-                return False
-        self.put(key, True)
-        return True
-
-    def __contains__(self, key) -> bool:
-        with self._lock:
-            return key in self._items
-
-
-@dataclass(frozen=True)
-class Asked:
-    """An answer the buttons under it refer to."""
-
-    answer: Answer
-    as_of: date | None
-    scope: Scope | None
-
-
-NOT_ANSWERED = object()  # a thread the bot replied in without an answer to follow up on
+FORGOTTEN = "I no longer remember that answer (the bot keeps the last {n}); ask again."
+Asked = Stored  # an answer the buttons under it refer to: the Answer, its as_of and row scope
 
 
 class SlackBot:
@@ -98,16 +51,14 @@ class SlackBot:
     def __init__(self, settings, executor, memory, policy: SlackPolicy, clock: Callable[[], float] = time.monotonic):
         self.settings, self.executor, self.memory, self.policy = settings, executor, memory, policy
         self.limiter = RateLimiter(policy.rate_limit_per_minute, clock)
-        self.threads = Recent()  # (channel, thread_ts) -> last answered Answer, or NOT_ANSWERED
-        self.answers = Recent()  # answer id -> Asked
-        self.seen = Recent(4 * KEPT)  # (channel, ts) of questions taken, so retries and duplicates are answered once
+        self.store = SlackStore(settings.home)  # answers, threads, events taken and feedback, across restarts
 
     # --- questions ---------------------------------------------------------------------------------
 
     def mention(self, client: WebClient, event: dict, bot_user_id: str | None) -> None:
         """An @-mention: answered in its thread, or in a new thread under it."""
         channel, ts = event["channel"], event["ts"]
-        if self.seen.add_if_new((channel, ts)):
+        if self.store.claim_event(channel, ts):
             root = event.get("thread_ts") or ts
             self.answer_in_thread(client, channel, root, question_text(event.get("text", ""), bot_user_id),
                                   event.get("user"))
@@ -118,9 +69,9 @@ class SlackBot:
             return
         channel, ts, thread = event["channel"], event["ts"], event.get("thread_ts")
         direct = event.get("channel_type") == "im"
-        if not direct and (thread is None or (channel, thread) not in self.threads):
+        if not direct and (thread is None or not self.store.has_thread(channel, thread)):
             return  # a channel message outside the bot's threads; mentions come as app_mention
-        if self.seen.add_if_new((channel, ts)):
+        if self.store.claim_event(channel, ts):
             self.answer_in_thread(client, channel, thread or ts, question_text(event.get("text", ""), bot_user_id),
                                   event.get("user"), conversation=(channel, "dm") if direct and thread is None else None)
 
@@ -168,21 +119,20 @@ class SlackBot:
                 "scoped questions. Ask whoever runs it to add one (`scopes: channels:` or `users:`)."))
             return
         thinking = client.chat_postMessage(channel=channel, thread_ts=root, text=THINKING)
-        previous = self.threads.get((channel, root))
-        if previous is None:
-            self.threads.put((channel, root), NOT_ANSWERED)  # replies here are now follow-ups
-        if not isinstance(previous, Answer) and conversation is not None:
-            previous = self.threads.get(conversation)
+        previous = self.store.thread_answer(channel, root)
+        self.store.open_thread(channel, root)  # replies here are now follow-ups
+        if previous is None and conversation is not None:
+            previous = self.store.thread_answer(*conversation)
         try:
             as_of = self._as_of()
             answer = ask(question, AskContext(
                 settings=self.settings, as_of=as_of, scope=scope, executor=self.executor, memory=self.memory,
-                previous=previous if isinstance(previous, Answer) else None, channel="slack"))
+                previous=previous, channel="slack"))
             answer_id = uuid.uuid4().hex[:12]
-            self.answers.put(answer_id, Asked(answer, as_of, scope))
+            self.store.put_answer(answer_id, Stored(answer, as_of, scope))
             if answer.answered:
                 for key in filter(None, ((channel, root), conversation)):
-                    self.threads.put(key, answer)
+                    self.store.put_thread(*key, answer)
             text, blocks = answer_message(answer, answer_id, scope)
             client.chat_update(channel=channel, ts=thinking["ts"], text=text, blocks=blocks)
         except Exception:
@@ -215,7 +165,7 @@ class SlackBot:
         asked = self.asked(action.get("value", ""))
         if asked is None:
             client.chat_postEphemeral(channel=channel, user=body["user"]["id"], thread_ts=root,
-                                      text=FORGOTTEN.format(n=KEPT))
+                                      text=FORGOTTEN.format(n=STORED))
             return
         for part in sql_messages(asked.answer.sql or ""):
             client.chat_postMessage(channel=channel, thread_ts=root, text=part)
@@ -225,7 +175,7 @@ class SlackBot:
         channel, root = _where(body)
         asked = self.asked(action.get("value", ""))
         try:
-            reply = handle(asked) if asked else FORGOTTEN.format(n=KEPT)
+            reply = handle(asked) if asked else FORGOTTEN.format(n=STORED)
         except FinopsError as error:
             reply = error.user_message
         except Exception:
@@ -233,12 +183,30 @@ class SlackBot:
             reply = internal_error_message(request_id, "the bot's log")
         client.chat_postEphemeral(channel=channel, user=body["user"]["id"], thread_ts=root, text=reply)
 
-    def asked(self, answer_id: str) -> Asked | None:
-        return self.answers.get(answer_id)
+    def mute_alert(self, client: WebClient, body: dict, action: dict) -> None:
+        """The "Mute" button under an alert: that incident is never posted or updated in this channel again."""
+        from assistant.alerts import AlertState
 
-    def feedback(self, asked: Asked, verdict: str) -> str:
-        """👍/👎: recorded, and a 👍 teaches the example (see `assistant.quality.feedback`)."""
+        channel, root = _where(body)
+        incident, user = action.get("value", ""), body["user"]["id"]
+        try:
+            with AlertState(self.settings.home) as state:
+                state.mute(channel, incident, user)
+            reply = f"Muted `{slack_escape(incident)}` in this channel: no more posts or updates about it here."
+        except Exception:
+            request_id = log_internal_error(log, "muting alert %r", incident)
+            reply = internal_error_message(request_id, "the bot's log")
+        client.chat_postEphemeral(channel=channel, user=user, thread_ts=root, text=reply)
+
+    def asked(self, answer_id: str) -> Asked | None:
+        return self.store.answer(answer_id)
+
+    def feedback(self, asked: Asked, verdict: str, answer_id: str | None = None, user: str | None = None) -> str:
+        """👍/👎: recorded once per person and answer, and a 👍 teaches the example (`assistant.quality.feedback`)."""
         from assistant.quality.feedback import record_feedback
+
+        if answer_id and user and not self.store.claim_feedback(answer_id, user, verdict):
+            return f"You already marked this answer {':+1:' if verdict == 'good' else ':-1:'}; it counts once."
 
         # A scoped answer is learned without its scope's filters (each asker's scope applies again).
         result = record_feedback(asked.answer, verdict, self.settings, memory=self.memory, as_of=asked.as_of,

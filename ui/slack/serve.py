@@ -3,7 +3,8 @@
 `serve_slack` runs Socket Mode when SLACK_APP_TOKEN is set, else an HTTP server
 with Slack's `/slack/events` endpoint whose requests Bolt verifies (bad or stale
 signatures get 401; see `bolt.py`). Each HTTP request runs in its own thread;
-`GET /healthz` answers "ok", any other path 404.
+`GET /healthz` answers "ok", any other path 404. When alerts.yaml sets
+`schedule_minutes`, the alerts run on that schedule beside the bot (`ui/alerts/schedule.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any, Self
 
 from slack_bolt import App
 
+from ui.alerts.schedule import start_alert_schedule
 from ui.slack.bolt import build_app, check_slack_settings
 
 log = logging.getLogger("finops")
@@ -98,17 +100,22 @@ def serve_slack(settings, port: int = 3000, host: str = "0.0.0.0", echo: Callabl
     check_slack_settings(settings)
     with Executor(settings) as executor:
         app = build_app(settings, executor)
-        if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            echo("finops slack: connecting to Slack in Socket Mode; Ctrl+C stops it.")
-            SocketModeHandler(app, settings.slack_app_token).start()
-            return
-        server = EventsServer(app, host, port)
-        echo(f"finops slack: listening on http://{host}:{server.server_address[1]}{EVENTS_PATH}; Ctrl+C stops it.")
+        schedule = start_alert_schedule(settings, app.client, echo)  # alerts.yaml's schedule_minutes, if any
         try:
-            server.serve_forever(0.5)
-        except KeyboardInterrupt:
-            pass
+            if settings.slack_app_token:
+                from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+                echo("finops slack: connecting to Slack in Socket Mode; Ctrl+C stops it.")
+                SocketModeHandler(app, settings.slack_app_token).start()
+                return
+            server = EventsServer(app, host, port)
+            echo(f"finops slack: listening on http://{host}:{server.server_address[1]}{EVENTS_PATH}; Ctrl+C stops it.")
+            try:
+                server.serve_forever(0.5)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                server.server_close()
         finally:
-            server.server_close()
+            if schedule is not None:
+                schedule.stop()
