@@ -37,6 +37,9 @@ class Intent(StrEnum):
 INTENTS = tuple(Intent)
 # Intents answered by an analysis of their own rather than by one query.
 ANALYSIS_INTENTS = (Intent.ANOMALIES, Intent.SAVINGS, Intent.FORECAST, Intent.RECONCILIATION)
+# Dimensions whose values are ids of things (a resource, a SKU, a user, an invoice, a commitment): a row without one
+# is not a thing, so a ranking of them leaves it out ("our 5 most expensive resources" are resources).
+ID_DIMENSIONS = frozenset({"resource", "sku", "user", "invoice", "sku_price", "commitment_id", "capacity_reservation", "commitment"})
 GRAINS = ("hour", "day", "week", "month")
 
 

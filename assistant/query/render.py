@@ -17,7 +17,7 @@ from datetime import date
 
 from sqlglot import exp
 
-from assistant.query.plan import QueryPlan
+from assistant.query.plan import ID_DIMENSIONS, QueryPlan
 from assistant.semantic import SemanticModel, load_semantic_model
 
 BILLING_PERIOD = "BillingPeriodStart"
@@ -94,6 +94,9 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     share_of_part = plan.intent == "share" and not groups and bool(plan.filters)
     part: exp.Expr = exp.and_(*[dimension_filter(f, table, model) for f in plan.filters]) if share_of_part else exp.true()
     conditions = [] if share_of_part else [dimension_filter(f, table, model) for f in plan.filters]
+    if plan.intent == "ranking":  # "our 5 most expensive resources": rows without a resource are not one
+        conditions += [exp.Not(this=exp.Is(this=expression.copy(), expression=exp.null()))
+                       for name, expression in groups if name in ID_DIMENSIONS]
     compare = plan.compared and plan.intent in ("comparison", "why_changed", "total")
     current: exp.Expr = exp.true()
     previous: exp.Expr = exp.true()

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
+from sqlglot import exp
+
 from assistant.query.plan import Clarification, Filter, Intent, QueryPlan, Threshold
 from assistant.query.reading import reading_of
 from assistant.query.render import is_additive
@@ -433,7 +435,47 @@ def find_intent(reading: Reading, context: PlannerContext, planner: Planner) -> 
     return replace(reading, metrics=tuple(metrics), dimensions=tuple(dimensions), intent=Intent(intent))
 
 
-STAGES: tuple[Stage, ...] = (find_metrics, find_filters, find_dimensions, find_follow_up, find_intent, find_thresholds)
+def find_tag_keys(reading: Reading, context: PlannerContext, planner: Planner) -> Reading | Clarification:
+    """A tag named by its key ("by the application tag") must be a tag the model reads, never a look-alike dimension."""
+    if TAG_COVERAGE.search(reading.text):
+        return Clarification(
+            ErrorKind.NOT_SUPPORTED,
+            "I don't measure tag coverage yet; cost by team, feature or environment shows the untagged part as an empty group.",
+            similar_questions(reading.text),
+        )
+    read = tag_keys(planner.model)
+    for match in TAG_KEY.finditer(reading.text):
+        key = match.group("before") or match.group("after")
+        if key in NOT_A_KEY or key in read or key.rstrip("s") in read:
+            continue
+        return Clarification(
+            ErrorKind.NOT_SUPPORTED,
+            f"I can't break spend down by the tag {key!r} yet: the tags I read are {', '.join(sorted(read))}.",
+            similar_questions(reading.text),
+        )
+    return reading
+
+
+def tag_keys(model: SemanticModel) -> set[str]:
+    """The billing tag keys the semantic model reads as dimensions (Tags['team'] -> team)."""
+    keys = set()
+    for dimension in model.dimensions.values():
+        column = dimension.columns.get("billing")
+        if isinstance(column, exp.Bracket) and isinstance(column.expressions[0], exp.Literal):
+            keys.add(column.expressions[0].name.lower())
+    return keys
+
+
+# "the application tag", "tag cost-center", "tag key team": a tag key, before or after the word tag.
+TAG_KEY = re.compile(r"\b(?P<before>[a-z][\w-]*) tags?\b|\btag (?:key )?(?P<after>[a-z][\w-]*)")
+# "tag coverage", "what percent of cost has a team tag": the share of spend that carries a key, not yet a metric.
+TAG_COVERAGE = re.compile(r"\btag(?:ging)? coverage\b|\b(?:has|have|had|carr(?:y|ies)|carrying|having) (?:a |an |the |any )?(?:[\w-]+ )?tags?\b")
+NOT_A_KEY = frozenset(
+    "a an the no any all some missing without with each every per by our their its which what cost costs spend key keys value "
+    "values coverage name names and or of on for in to as at from is are was were have has had untagged".split()
+)
+
+STAGES: tuple[Stage, ...] = (find_metrics, find_filters, find_dimensions, find_tag_keys, find_follow_up, find_intent, find_thresholds)
 
 
 def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> QueryPlan | Clarification:

@@ -145,6 +145,15 @@ COMMITMENT_WASTE = re.compile(
 )
 
 
+COMMITMENT_TYPES = {"savings plan": r"savings plans?", "reservation": r"reservations?|reserved instances?|ris?", "cud": r"cuds?|committed use"}
+
+
+def _all_commitments(text: str) -> bool:
+    """Commitments named in general, or more than one kind of them: unused_commitment_cost covers them all."""
+    kinds = {kind for kind, words in COMMITMENT_TYPES.items() if re.search(rf"\b(?:{words})\b", text)}
+    return bool(re.search(r"\bcommitments?\b", text)) or len(kinds) > 1
+
+
 def most_specific_metric(metrics: list[str], tokens, text: str) -> list[str]:
     """'lowest cost per request' over 'calls'; 'input tokens served from cache' is cached tokens."""
     if len(metrics) > 1 and not re.search(r"\b(and|&|plus|with)\b", text):
@@ -155,8 +164,8 @@ def most_specific_metric(metrics: list[str], tokens, text: str) -> list[str]:
         return ["cost_per_request"]
     if re.search(r"\bper (user|customer)\b", text) and MONEY_WORDS.search(text) and set(metrics) <= {"cost", "inference_cost", "users"}:
         return ["cost_per_user"]
-    if COMMITMENT_WASTE.search(text) and set(metrics) <= {"cost", "savings", "unused_commitment_cost"}:
-        return ["unused_commitment_cost"]  # "wasted on savings plans we didn't use": the unused part of commitments
+    if COMMITMENT_WASTE.search(text) and _all_commitments(text) and set(metrics) <= {"cost", "savings", "unused_commitment_cost"}:
+        return ["unused_commitment_cost"]  # "wasted on savings plans and reservations we didn't use": all of it
     if metrics == ["gpu_cost"] and re.search(r"\bhow much\b.*\bwast(?:e|ed|ing)\b", text):
         return ["idle_gpu_cost"]  # "how much did we waste on GPUs": the idle share of the hours paid for
     return metrics

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import sqlglot.expressions as exp
 
+from assistant.query.plan import ID_DIMENSIONS
 from assistant.semantic import SemanticModel
 from assistant.understand.vocabulary import STOPWORDS
 
@@ -31,8 +32,7 @@ ACRONYMS = {
 }
 
 # Ids are matched only when written in full, never by one of their words ("projects", "endpoints").
-EXACT_ONLY = frozenset({"resource", "sku", "user", "invoice", "sku_price", "commitment_id", "capacity_reservation",
-                        "commitment", "availability_zone"})
+EXACT_ONLY = ID_DIMENSIONS | {"availability_zone"}
 # FOCUS columns whose values are everyday words or codes (Used, Standard, Recurring, USD, Hours): grouped by,
 # never read as a filter from a question's words; their meaning is asked through metrics (unused commitment cost).
 NOT_NAMED = frozenset({"charge_class", "charge_frequency", "pricing_category", "pricing_unit", "commitment_status",
