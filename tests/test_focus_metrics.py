@@ -164,3 +164,34 @@ def test_purchases_are_never_savings(focus_warehouse):
     assert ask("negotiated savings in march 2025", context).rows[0][0] == pytest.approx(1.5 + 20)
     assert ask("effective savings rate in march 2025", context).rows[0][0] == pytest.approx(31.5 / (151.7 + 4.2))
     assert ask("commitment utilization in march 2025", context).rows[0][0] == pytest.approx(70 / 85)
+
+
+# (publisher, invoice issuer, provider) -> a marketplace charge? Real exports spell one company several ways.
+MARKETPLACE_CASES = [
+    ("Amazon Web Services", "Amazon Web Services, Inc.", "AWS", False),
+    ("AWS", "Amazon Web Services, Inc.", "AWS", False),
+    ("Google", "Google LLC", "Google Cloud", False),
+    ("Anthropic", "Anthropic, PBC", "Anthropic", False),
+    ("Microsoft", "Microsoft", "Microsoft", False),
+    ("Vectorly Inc.", "AWS", "AWS", True),
+    ("Fabrikam Software", "Microsoft Corporation", "Microsoft", True),
+    ("Quillon Observability Inc.", "Amazon Web Services, Inc.", "AWS", True),
+    (None, "AWS", "AWS", False),
+    ("Fabrikam Software", None, "Microsoft", True),
+]
+
+
+@pytest.mark.parametrize("publisher, issuer, provider, marketplace", MARKETPLACE_CASES)
+def test_marketplace_is_another_company_than_issuer_and_provider(publisher, issuer, provider, marketplace):
+    import duckdb
+    from sqlglot import exp
+
+    from assistant.semantic import load_semantic_model
+
+    condition = load_semantic_model().metrics["marketplace_spend"].expression.find(exp.Filter).expression.this.sql("duckdb")
+    row = duckdb.sql(
+        f"SELECT COALESCE(({condition}), false) FROM (SELECT ?::VARCHAR AS PublisherName, ?::VARCHAR AS InvoiceIssuerName, "
+        "?::VARCHAR AS ProviderName)",
+        params=[publisher, issuer, provider],
+    ).fetchall()
+    assert row == [(marketplace,)]
