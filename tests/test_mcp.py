@@ -32,7 +32,8 @@ from assistant.answer import AskContext
 from assistant.ask import ask, planner_for
 from assistant.semantic.reference import REFERENCE_PATH
 from tests.conftest import FIXTURES, normalized
-from ui.mcp import command, server, tokens
+from ui import listen
+from ui.mcp import server, tokens
 from ui.mcp.command import mcp_command
 from ui.mcp.server import CLIENT_ROWS, build_server
 from ui.mcp.tokens import TokenPolicy, hash_token, load_token_policy
@@ -482,7 +483,7 @@ def test_no_mcp_yaml_means_no_tokens(tmp_path):
     assert load_token_policy(tmp_path) == TokenPolicy() and not load_token_policy(tmp_path).tokens
 
 
-@pytest.mark.parametrize("module", [tokens, command])
+@pytest.mark.parametrize("module", [tokens, listen])  # listen: is_loopback, which mcp --http and collect share
 def test_the_modules_doctests(module):
     failures, tried = doctest.testmod(module)
     assert tried and not failures

@@ -22,7 +22,7 @@ from warehouse.errors import FinopsError, SettingsError
 
 def collect_command(host: str = "127.0.0.1", port: int = 4318, mapping: list[str] | None = None) -> None:
     """The whole command; raises SystemExit(2) on a refusal to start, returns (exit 0) after a graceful stop."""
-    from ui.mcp.command import is_loopback
+    from ui.listen import is_loopback, listen
     from warehouse.formats import parse_mapping
     from warehouse.settings import load_settings
 
@@ -54,7 +54,7 @@ def collect_command(host: str = "127.0.0.1", port: int = 4318, mapping: list[str
 
             spool = Spool(settings.home)
             spool.open()
-            listener = _listen(host, port)
+            listener = listen(host, port, backlog=512)
         except FinopsError as error:
             print(f"finops collect: {error.user_message}", file=sys.stderr)
             if spool is not None:
@@ -83,19 +83,6 @@ def collect_command(host: str = "127.0.0.1", port: int = 4318, mapping: list[str
 
 def _echo(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A bound listening socket, so a busy port is a clear refusal and --port 0 picks a free one."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        listener = socket.socket(family, kind, proto)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(address)
-        listener.listen(512)
-    except OSError as error:
-        raise FinopsError(f"Cannot listen on {host}:{port}: {error.strerror or error}. Choose another --port or --host.") from None
-    return listener
 
 
 def _serve(app, listener: socket.socket, state: dict) -> None:

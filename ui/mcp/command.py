@@ -13,14 +13,12 @@ on stderr and exit 2; stdout is left to the stdio protocol.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import socket
 import sys
 
+from ui.listen import is_loopback, listen
 from warehouse.errors import FinopsError, SettingsError
-
-LOOPBACK_NAMES = ("localhost",)
 
 
 def mcp_command(http: bool = False, host: str = "127.0.0.1", port: int = 8765, scope: str | None = None) -> None:
@@ -39,20 +37,6 @@ def mcp_command(http: bool = False, host: str = "127.0.0.1", port: int = 8765, s
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         pass
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` is reachable from this machine only.
-
-    >>> [is_loopback(h) for h in ("127.0.0.1", "::1", "localhost", "0.0.0.0", "10.0.0.5")]
-    [True, True, True, False, False]
-    """
-    if host.lower() in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _executor(settings):
@@ -94,7 +78,7 @@ def _serve_http(settings, host: str, port: int, scope: str | None) -> None:
             f"Add bearer tokens to {path} (tokens: {{<sha256 hex of a token>: team=cx}}), or listen on 127.0.0.1."
         )
     local = Scope.parse(scope) if scope else None
-    listener = _listen(host, port)
+    listener = listen(host, port, backlog=128)
     executor = _executor(settings)
     bound = listener.getsockname()[1]
     url = f"http://{host if ':' not in host else f'[{host}]'}:{bound}"
@@ -110,19 +94,6 @@ def _serve_http(settings, host: str, port: int, scope: str | None) -> None:
     finally:
         executor.close()
         listener.close()
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A bound listening socket, so a busy port is a clear refusal and --port 0 picks a free one."""
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        listener = socket.socket(family, kind, proto)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(address)
-        listener.listen(128)
-    except OSError as error:
-        raise FinopsError(f"Cannot listen on {host}:{port}: {error.strerror or error}. Choose another --port or --host.") from None
-    return listener
 
 
 def _run_uvicorn(app, listener: socket.socket) -> None:
