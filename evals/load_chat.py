@@ -135,30 +135,38 @@ async def _load(url: str, home: Path, ingest: Path, sessions: int, questions: in
             deadline = time.monotonic() + timeout_s * 2
             while results["loaded"] < sessions and time.monotonic() < deadline and not all(t.done() for t in tasks):
                 await asyncio.sleep(0.2)
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("FINOPS_", "OPENAI_"))}
-            env["FINOPS_HOME"] = str(home)
-            ingest_started = time.monotonic()
-            loader = subprocess.Popen([sys.executable, "-m", "ui.cli", "ingest", str(ingest)], env=env, cwd=ROOT,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            ready.set()
-            try:
-                await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=timeout_s * questions + 60)
-            finally:
-                while loader.poll() is None and time.monotonic() < ingest_started + 600:
-                    await asyncio.sleep(0.2)
-                if loader.poll() is None:
-                    loader.kill()
-                ingest_ended = time.monotonic()
-                ingest_error = loader.stderr.read().decode()[-500:] if loader.returncode and loader.stderr else ""
+            ingested = await ask_while_ingesting(home, ingest, tasks, ready, timeout_s * questions + 60)
         finally:
             await browser.close()
-    results.update(ingest_s=ingest_ended - ingest_started, ingest_returncode=loader.returncode,
-                   ingest_error=ingest_error, ingest_started=ingest_started, ingest_ended=ingest_ended)
+    results.update(ingested)
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+async def ask_while_ingesting(home: Path, ingest: Path, tasks: list, ready: asyncio.Event, timeout_s: float) -> dict:
+    """Start `finops ingest INGEST` into HOME, let the sessions ask (`ready`), wait for both; the ingest's figures."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FINOPS_", "OPENAI_"))}
+    env["FINOPS_HOME"] = str(home)
+    started = time.monotonic()
+    loader = subprocess.Popen([sys.executable, "-m", "ui.cli", "ingest", str(ingest)], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ready.set()
+    try:
+        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=timeout_s)
+    finally:
+        while loader.poll() is None and time.monotonic() < started + 600:
+            await asyncio.sleep(0.2)
+        if loader.poll() is None:
+            loader.kill()
+            loader.wait()
+    ended = time.monotonic()
+    error = loader.stderr.read().decode()[-500:] if loader.returncode and loader.stderr else ""
+    return {"ingest_s": ended - started, "ingest_returncode": loader.returncode, "ingest_error": error,
+            "ingest_started": started, "ingest_ended": ended}
+
+
+def run_main(description: str, load, errors_of) -> None:
+    """The command line both chat load tests share: run `load` against a chat page on HOME, print the report, exit 1 on errors."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--home", type=Path, required=True)
     parser.add_argument("--ingest", type=Path, required=True, help="a folder of contract files to ingest meanwhile")
     parser.add_argument("--sessions", type=int, default=20)
@@ -170,12 +178,12 @@ def main() -> None:
         sampler = Sampler(int(url.rsplit(":", 1)[1]))
         sampler.start()
         try:
-            r = asyncio.run(_load(url, args.home, args.ingest, args.sessions, args.questions, args.timeout))
+            r = asyncio.run(load(url, args.home, args.ingest, args.sessions, args.questions, args.timeout))
         finally:
             sampler.stop()
     latencies = sorted(r["latencies"])
     expected = args.sessions * args.questions
-    errors = len(r["errors"]) + len(r["page_errors"]) + (1 if r["ingest_returncode"] else 0) + (expected - r["answers"])
+    errors = errors_of(r, expected)
     span = r["last"] - r["first"] if r["answers"] else 0.0
     report = {
         "sessions": args.sessions, "questions_each": args.questions, "answers": r["answers"],
@@ -183,7 +191,8 @@ def main() -> None:
         "latency_p50_s": round(statistics.median(latencies), 2) if latencies else None,
         "latency_p95_s": round(latencies[max(0, int(0.95 * len(latencies)) - 1)], 2) if latencies else None,
         "latency_max_s": round(latencies[-1], 2) if latencies else None,
-        "errors": errors, "error_detail": (r["errors"] + r["page_errors"])[:10] + ([r["ingest_error"]] if r["ingest_error"] else []),
+        "errors": errors,
+        "error_detail": (r["errors"] + r.get("page_errors", []))[:10] + ([r["ingest_error"]] if r["ingest_error"] else []),
         "ingest_s": round(r["ingest_s"], 1), "ingest_exit": r["ingest_returncode"],
         "ingest_overlapped_questions": r["ingest_started"] < r["last"] and r["ingest_ended"] > r["first"],
         "server_peak_rss_mb": round(sampler.peak / 2**20, 1),
@@ -192,5 +201,10 @@ def main() -> None:
     sys.exit(0 if errors == 0 else 1)
 
 
+def _errors(r: dict, expected: int) -> int:
+    """Timeouts and exceptions, errors drawn on the pages, a failed ingest, and every question left unanswered."""
+    return len(r["errors"]) + len(r["page_errors"]) + (1 if r["ingest_returncode"] else 0) + (expected - r["answers"])
+
+
 if __name__ == "__main__":
-    main()
+    run_main(__doc__.splitlines()[0], _load, _errors)

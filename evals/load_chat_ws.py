@@ -16,20 +16,14 @@ a failed ingest (must be 0). Peak RSS of the server sampled every 0.25 s.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import os
-import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evals.load_chat import QUESTIONS, ROOT, Sampler  # noqa: E402
-from tests.browser import running_ui  # noqa: E402
+from evals.load_chat import QUESTIONS, ask_while_ingesting, run_main  # noqa: E402
 
 
 async def _run_page(ws, back: bytes, timeout_s: float) -> tuple[list[str], list[str], str | None]:
@@ -116,60 +110,14 @@ async def _load(url: str, home: Path, ingest: Path, sessions: int, questions: in
     deadline = time.monotonic() + 2 * timeout_s
     while results["loaded"] + len(results["errors"]) < sessions and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FINOPS_", "OPENAI_"))}
-    env["FINOPS_HOME"] = str(home)
-    ingest_started = time.monotonic()
-    loader = subprocess.Popen([sys.executable, "-m", "ui.cli", "ingest", str(ingest)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    ready.set()
-    try:
-        await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=timeout_s * questions + 60)
-    finally:
-        while loader.poll() is None and time.monotonic() < ingest_started + 600:
-            await asyncio.sleep(0.2)
-        if loader.poll() is None:
-            loader.kill()
-            loader.wait()
-    results.update(ingest_s=time.monotonic() - ingest_started, ingest_returncode=loader.returncode,
-                   ingest_error=loader.stderr.read().decode()[-500:] if loader.returncode and loader.stderr else "",
-                   ingest_started=ingest_started, ingest_ended=time.monotonic())
+    results.update(await ask_while_ingesting(home, ingest, tasks, ready, timeout_s * questions + 60))
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--home", type=Path, required=True)
-    parser.add_argument("--ingest", type=Path, required=True)
-    parser.add_argument("--sessions", type=int, default=20)
-    parser.add_argument("--questions", type=int, default=5)
-    parser.add_argument("--timeout", type=float, default=180.0)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    with running_ui(args.home, timeout_s=120) as url:
-        sampler = Sampler(int(url.rsplit(":", 1)[1]))
-        sampler.start()
-        try:
-            r = asyncio.run(_load(url, args.home, args.ingest, args.sessions, args.questions, args.timeout))
-        finally:
-            sampler.stop()
-    latencies = sorted(r["latencies"])
-    expected = args.sessions * args.questions
-    errors = (expected - r["answers"]) + (1 if r["ingest_returncode"] else 0)  # every question not answered counts
-    span = r["last"] - r["first"] if r["answers"] else 0.0
-    report = {
-        "sessions": args.sessions, "questions_each": args.questions, "answers": r["answers"],
-        "answers_per_s": round(r["answers"] / span, 2) if span > 0 else 0.0,
-        "latency_p50_s": round(statistics.median(latencies), 2) if latencies else None,
-        "latency_p95_s": round(latencies[max(0, int(0.95 * len(latencies)) - 1)], 2) if latencies else None,
-        "latency_max_s": round(latencies[-1], 2) if latencies else None,
-        "errors": errors, "error_detail": r["errors"][:10] + ([r["ingest_error"]] if r["ingest_error"] else []),
-        "ingest_s": round(r["ingest_s"], 1), "ingest_exit": r["ingest_returncode"],
-        "ingest_overlapped_questions": r["ingest_started"] < r["last"] and r["ingest_ended"] > r["first"],
-        "server_peak_rss_mb": round(sampler.peak / 2**20, 1),
-    }
-    print(json.dumps(report, indent=None if args.json else 2))
-    sys.exit(0 if errors == 0 else 1)
+def _errors(r: dict, expected: int) -> int:
+    """Every question not answered (a timeout, an error drawn, a wrong page) and a failed ingest."""
+    return (expected - r["answers"]) + (1 if r["ingest_returncode"] else 0)
 
 
 if __name__ == "__main__":
-    main()
+    run_main(__doc__.splitlines()[0], _load, _errors)
