@@ -31,6 +31,7 @@ from assistant.understand.reading import (
     ANOMALY,
     BY_WORDS,
     COMMITMENT_WASTE,
+    COMMITMENT_WORDS,
     DESTRUCTIVE,
     DRIVER_DIMENSION,
     FALLING,
@@ -253,7 +254,6 @@ def _failed_as_status(metrics: list[str], phrases: list[PhraseMatch], tokens: li
 
 
 OF_WORDS = ("of", "on", "for", "from", "in", "by", "across")
-COMMITMENT_WORDS = frozenset("savings plan plans reservation reservations reserved instance instances ri ris commitment commitments cud cuds".split())
 # The world a budget question names: its budgeted metric.
 BUDGET_WORDS = ((r"\bcloud\b", "cost"), (r"\b(?:llms?|ai|genai|inference|tokens?)\b", "inference_cost"), (r"\bgpus?\b", "gpu_cost"))
 # "share of [our | the | a value's] <whole> ... <part>": the words right before the first metric.

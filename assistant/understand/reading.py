@@ -145,6 +145,8 @@ COMMITMENT_WASTE = re.compile(
 )
 
 
+# The words of commitments in a question ("wasted on savings plans and reservations"): the metric's, not a service's.
+COMMITMENT_WORDS = frozenset("savings plan plans reservation reservations reserved instance instances ri ris commitment commitments cud cuds".split())
 COMMITMENT_TYPES = {"savings plan": r"savings plans?", "reservation": r"reservations?|reserved instances?|ris?", "cud": r"cuds?|committed use"}
 
 
