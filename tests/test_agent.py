@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ import pytest
 
 from assistant.answer import AskContext
 from assistant.ask import ask
+from assistant.llm.agent import endpoint_reachable
 from tests.fake_openai import FakeOpenAI, ToolCall, Turn
 from tests.tiny_data import llm_rows
 
@@ -132,6 +134,31 @@ def test_endpoint_down_exits_2_quickly(warehouse_settings):
     assert result.returncode == 2
     assert json.loads(result.stdout)["error"]["kind"] == "model_unavailable"
     assert time.monotonic() - started < 10
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(("url", "proxy", "reachable"), [
+    ("listening", None, True),
+    ("closed", None, False),
+    ("closed", "http://127.0.0.1:3128", True),  # behind a proxy the client finds out, not the probe
+    ("http:///v1", None, True),  # no host to dial: left to the client's own error
+])
+def test_endpoint_probe(url, proxy, reachable, monkeypatch):
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    if proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1] if url == "listening" else _closed_port()
+        base_url = url if url.startswith("http") else f"http://127.0.0.1:{port}/v1"
+        assert endpoint_reachable(base_url, 1.0) is reachable
 
 
 def test_malformed_tool_arguments_go_back_to_the_model(executor, warehouse_settings, memory, usage_home):

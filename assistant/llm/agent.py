@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import urllib.parse
+import urllib.request
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,6 +51,9 @@ SUMMARY_ROWS = 5
 PROMPT_EXAMPLES = 1  # more go through lookup; each costs ~70 tokens on every call
 EXAMPLE_MAX_DISTANCE = 0.2  # e5 cosine distance; farther examples mislead more than they help
 MAX_CORRECTIONS = 2  # malformed tool calls sent back to the model before giving up
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+PROBE_TIMEOUT_S = 3.0
+UNREACHABLE = "The language model endpoint could not be reached. Check OPENAI_BASE_URL, try again later, or ask with --route planner."
 
 
 class TokenBudgetExceeded(Exception):
@@ -85,6 +91,8 @@ def answer_with_model(question: str, context: AskContext, executor: Executor, pl
             question, Route.NONE,
             error=AnswerError(ErrorKind.NO_MODEL, "No language model is configured: set OPENAI_API_KEY (and OPENAI_BASE_URL for another endpoint), or ask with --route planner."),
         )
+    if not endpoint_reachable(settings.openai_base_url or DEFAULT_BASE_URL, min(PROBE_TIMEOUT_S, settings.llm_timeout_s)):
+        return Answer(question, Route.NONE, error=AnswerError(ErrorKind.MODEL_UNAVAILABLE, UNREACHABLE))
     import openai
     from langchain.agents import create_agent
     from langchain.agents.middleware import after_model
@@ -160,7 +168,7 @@ def answer_with_model(question: str, context: AskContext, executor: Executor, pl
     except openai.APITimeoutError:
         text, error = "", AnswerError(ErrorKind.MODEL_UNAVAILABLE, f"The language model did not answer within FINOPS_LLM_TIMEOUT_S ({settings.llm_timeout_s:g} s). Try again, or ask with --route planner.")
     except openai.APIConnectionError:
-        text, error = "", AnswerError(ErrorKind.MODEL_UNAVAILABLE, "The language model endpoint could not be reached. Check OPENAI_BASE_URL, try again later, or ask with --route planner.")
+        text, error = "", AnswerError(ErrorKind.MODEL_UNAVAILABLE, UNREACHABLE)
     except (openai.InternalServerError, openai.RateLimitError) as failure:
         text, error = "", AnswerError(ErrorKind.MODEL_UNAVAILABLE, f"The language model endpoint failed (HTTP {failure.status_code}). Try again later, or ask with --route planner.")
     except openai.APIStatusError as failure:
@@ -179,6 +187,29 @@ def answer_with_model(question: str, context: AskContext, executor: Executor, pl
         question, Route.LLM, text=text, sql=session.sql, columns=session.columns, rows=session.rows,
         truncated=session.truncated, llm_usage=usage,
     )
+
+
+def endpoint_reachable(base_url: str, timeout_s: float) -> bool:
+    """False only when nothing accepts a connection at the endpoint's host and port (or its name does not resolve).
+
+    A down endpoint then ends the question at once, before the model stack is imported and
+    before the client's retries and back-off. Behind a proxy the endpoint is not dialled
+    directly, so the client is left to find out.
+    """
+    parts = urllib.parse.urlsplit(base_url)
+    if not parts.hostname:
+        return True
+    proxies = urllib.request.getproxies()
+    if (proxies.get(parts.scheme) or proxies.get("all")) and not urllib.request.proxy_bypass(parts.hostname):
+        return True
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout_s):
+            return True
+    except TimeoutError:
+        return True  # slow is not down: FINOPS_LLM_TIMEOUT_S decides
+    except OSError:
+        return False
 
 
 def _cost(prices: tuple[float, float], input_tokens: int, output_tokens: int) -> float:
