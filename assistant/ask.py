@@ -26,7 +26,6 @@ from assistant.llm.route import model_answer
 from assistant.query.plan import ANALYSIS_INTENTS, Clarification, Intent, QueryPlan
 from assistant.query.reading import reading_of
 from assistant.run_plan import plan_sql, run_plan
-from assistant.semantic import load_semantic_model
 from assistant.understand.planner import Planner, PlannerContext
 from assistant.understand.planners import planner_for, resolve_as_of
 from warehouse.errors import ErrorKind, FinopsError, internal_error_message, log_internal_error
@@ -52,6 +51,8 @@ def ask(question: str, context: AskContext) -> Answer:
     executor = context.executor or Executor(context.settings)
     try:
         answer = _answer(question, context, executor)
+        if answer.reading is None and isinstance(answer.plan, QueryPlan):
+            answer = replace(answer, reading=reading_of(answer.plan, planner_for(executor)[0].model))
     except FinopsError as error:
         answer = Answer(question, Route.NONE, error=AnswerError(error.kind, error.user_message))
     except Exception:  # our bug: logged with an id, answered plainly
@@ -60,8 +61,6 @@ def ask(question: str, context: AskContext) -> Answer:
     finally:
         if context.executor is None:
             executor.close()
-    if answer.reading is None and isinstance(answer.plan, QueryPlan):
-        answer = replace(answer, reading=reading_of(answer.plan, load_semantic_model()))
     return replace(answer, elapsed_ms=(time.perf_counter() - started) * 1000)
 
 

@@ -195,3 +195,31 @@ def test_marketplace_is_another_company_than_issuer_and_provider(publisher, issu
         params=[publisher, issuer, provider],
     ).fetchall()
     assert row == [(marketplace,)]
+
+
+SEPTEMBER_BY_TAG = f"SELECT Tags[$key] AS v, SUM(EffectiveCost) FROM billing WHERE {SEPTEMBER} GROUP BY 1"
+# (question, the tag key of the FOCUS sample it must read): any key of the bill is a dimension.
+TAG_CASES = [
+    ("cost by application in september 2024", "application"),
+    ("cost by the application tag in september 2024", "application"),
+    ("spend per business unit tag in september 2024", "business_unit"),
+    ("cost by cost center in september 2024", "CostCenter"),  # the bill's CostCenter tag, not the team tag
+    ("cost by tag project in september 2024", "Project"),
+]
+
+
+@pytest.mark.parametrize("question, key", TAG_CASES, ids=[c[0] for c in TAG_CASES])
+def test_any_tag_key_of_the_bill_is_a_dimension(focus_warehouse, question, key):
+    settings, executor = focus_warehouse
+    answer = ask(question, AskContext(settings=settings, executor=executor, route="planner", as_of=AS_OF))
+    assert answer.error is None, answer.error
+    expected = executor.query(SEPTEMBER_BY_TAG.replace("$key", f"'{key}'")).rows
+    assert normalized(answer.rows) == normalized(expected), answer.sql
+    assert None in {row[0] for row in answer.rows}  # untagged spend is its own group, not left out
+
+
+def test_a_tag_key_the_bill_lacks_is_refused_naming_the_keys(focus_warehouse):
+    settings, executor = focus_warehouse
+    answer = ask("cost by the flavor tag in september 2024", AskContext(settings=settings, executor=executor, route="planner", as_of=AS_OF))
+    assert answer.error is not None and "'flavor'" in answer.error.message
+    assert "application" in answer.error.message and "and 21 more" in answer.error.message  # 33 keys: 12 named

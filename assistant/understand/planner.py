@@ -19,13 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlglot import exp
-
 from assistant.query.plan import Clarification, Filter, Intent, QueryPlan, Threshold
 from assistant.query.reading import reading_of
 from assistant.query.render import is_additive
 from assistant.query.window import Window
 from assistant.semantic import SemanticModel, load_semantic_model
+from assistant.semantic.tags import key_words, tag_keys
 from assistant.understand.accounting import TABLE_WORDS, unplaced_words
 from assistant.understand.reading import (
     ANOMALY,
@@ -443,27 +442,25 @@ def find_tag_keys(reading: Reading, context: PlannerContext, planner: Planner) -
             "I don't measure tag coverage yet; cost by team, feature or environment shows the untagged part as an empty group.",
             similar_questions(reading.text),
         )
-    read = tag_keys(planner.model)
+    read = {key_words(key) for key in tag_keys(planner.model)}
+    read_words = {word for words in read for word in words.split()}
     for match in TAG_KEY.finditer(reading.text):
         key = match.group("before") or match.group("after")
-        if key in NOT_A_KEY or key in read or key.rstrip("s") in read:
+        if key in NOT_A_KEY or key_words(key) in read or key in read_words or key.rstrip("s") in read_words:
             continue
         return Clarification(
             ErrorKind.NOT_SUPPORTED,
-            f"I can't break spend down by the tag {key!r} yet: the tags I read are {', '.join(sorted(read))}.",
+            f"I can't break spend down by the tag {key!r}: the bill's tags are {_listed(sorted(read))}.",
             similar_questions(reading.text),
         )
     return reading
 
 
-def tag_keys(model: SemanticModel) -> set[str]:
-    """The billing tag keys the semantic model reads as dimensions (Tags['team'] -> team)."""
-    keys = set()
-    for dimension in model.dimensions.values():
-        column = dimension.columns.get("billing")
-        if isinstance(column, exp.Bracket) and isinstance(column.expressions[0], exp.Literal):
-            keys.add(column.expressions[0].name.lower())
-    return keys
+def _listed(names: list[str], most: int = 12) -> str:
+    """'a, b, c' or, past `most`, 'a, b, ... and 9 more'."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return ", ".join(names[:most]) + f" and {len(names) - most} more"
 
 
 # "the application tag", "tag cost-center", "tag key team": a tag key, before or after the word tag.

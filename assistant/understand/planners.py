@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from sqlglot import exp
 
 from assistant.semantic import load_semantic_model
+from assistant.semantic.tags import with_tag_dimensions
 from assistant.understand.planner import Planner
 from assistant.understand.values import ValueIndex
 from warehouse.errors import WarehouseError
@@ -31,7 +32,7 @@ def planner_for(executor: Executor) -> tuple[Planner, date | None]:
     key = (id(executor), version)
     with _lock:
         if key not in _planners:
-            model = load_semantic_model()
+            model = with_tag_dimensions(load_semantic_model(), billing_tag_keys(executor))
             values = ValueIndex.build(executor, model)
             _planners.clear()
             _planners[key] = (Planner(model, values), _data_as_of(executor))
@@ -47,6 +48,22 @@ def resolve_as_of(executor: Executor, settings: Settings, asked: date | None = N
     if as_of is None:
         raise WarehouseError(EMPTY_WAREHOUSE)
     return as_of
+
+
+def billing_tag_keys(executor: Executor) -> list[str]:
+    """The tag keys found in `billing.Tags`, cached for this data version (none without a billing table)."""
+    cached = executor.lake.read_cache("tag-keys")
+    if isinstance(cached, dict) and isinstance(cached.get("keys"), list):
+        return [str(key) for key in cached["keys"]]
+    key = exp.column("key")
+    keys_of_rows = exp.select(exp.alias_(exp.Explode(this=exp.func("map_keys", exp.column("Tags"))), "key")).from_("billing")
+    query = exp.select(key).from_(keys_of_rows.subquery("k")).where(key.is_(exp.null()).not_()).group_by(key).order_by(key)
+    try:
+        keys = [row[0] for row in executor.run_sql(query.sql("duckdb")).rows]
+    except WarehouseError:
+        keys = []
+    executor.lake.write_cache("tag-keys", {"keys": keys})
+    return keys
 
 
 def _data_as_of(executor: Executor) -> date | None:
