@@ -16,7 +16,7 @@ from types import ModuleType
 from warehouse.ingest import ingest
 from warehouse.settings import Settings, load_settings
 
-BLIND_SETS = ("blind-ai", "blind-billing", "blind-shapes", "blind-final", "blind-focus")
+BLIND_SETS = ("blind-ai", "blind-billing", "blind-shapes", "blind-final", "blind-focus", "blind-unit")
 # Never inspected: scored only, to validate what the other sets tuned.
 NEVER_INSPECTED = "blind-final"
 
