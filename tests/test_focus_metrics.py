@@ -223,3 +223,35 @@ def test_a_tag_key_the_bill_lacks_is_refused_naming_the_keys(focus_warehouse):
     answer = ask("cost by the flavor tag in september 2024", AskContext(settings=settings, executor=executor, route="planner", as_of=AS_OF))
     assert answer.error is not None and "'flavor'" in answer.error.message
     assert "application" in answer.error.message and "and 21 more" in answer.error.message  # 33 keys: 12 named
+
+
+COVERED = ("COALESCE(SUM(EffectiveCost) FILTER (WHERE ChargeCategory = 'Usage' AND Tags[$key] <> ''), 0)"
+           " / NULLIF(SUM(EffectiveCost) FILTER (WHERE ChargeCategory = 'Usage'), 0)")
+# (question, the tag key, grouped by): the share of usage cost on lines that carry the key, by hand; a group
+# without usage cost has no coverage and is left out.
+COVERAGE_CASES = [
+    ("application tag coverage in september 2024", "application", None),
+    ("what percent of cost had an application tag in september 2024?", "application", None),
+    ("cost center tag coverage by provider in september 2024", "CostCenter", "ProviderName"),
+    ("team tag coverage by service in september 2024", "team", "ServiceName"),  # no team tags: 0%, never left out
+]
+
+
+@pytest.mark.parametrize("question, key, by", COVERAGE_CASES, ids=[c[0] for c in COVERAGE_CASES])
+def test_tag_coverage_is_the_share_of_cost_carrying_the_key(focus_warehouse, question, key, by):
+    settings, executor = focus_warehouse
+    answer = ask(question, AskContext(settings=settings, executor=executor, route="planner", as_of=AS_OF))
+    assert answer.error is None, answer.error
+    covered = COVERED.replace("$key", f"'{key}'")
+    if by is None:
+        expected = executor.query(f"SELECT {covered} FROM billing WHERE {SEPTEMBER}").rows
+        assert answer.rows[0][0] == pytest.approx(expected[0][0]), answer.sql
+    else:
+        expected = executor.query(f"SELECT {by}, {covered} FROM billing WHERE {SEPTEMBER} GROUP BY 1 HAVING ({covered}) IS NOT NULL").rows
+        assert normalized(answer.rows) == normalized(expected), answer.sql
+
+
+def test_tag_coverage_without_a_key_asks_which(focus_warehouse):
+    settings, executor = focus_warehouse
+    answer = ask("tag coverage in september 2024", AskContext(settings=settings, executor=executor, route="planner", as_of=AS_OF))
+    assert answer.error is not None and "say which" in answer.error.message and "application" in answer.error.message

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from assistant.semantic.tags import COVERAGE_PREFIX
+
 MONEY_COLUMNS = frozenset({"budget", "spend", "spent_so_far", "projected_total", "amount_usd", "cost"})
 RATIO_COLUMNS = frozenset({"share", "budget_used"})
 
@@ -28,6 +30,8 @@ def _metric_units() -> dict[str, str]:
 def unit_of(column: str) -> str:
     """usd, ratio (a fraction 0..1), percent (0..100), a metric's own unit, or '' when the name says nothing."""
     name = re.sub(r"_(previous|change)$", "", column.lower())
+    if name.startswith(COVERAGE_PREFIX):  # made per tag key of the data, not in the model file
+        return "ratio"
     if name in _metric_units():
         return _metric_units()[name]
     if name in RATIO_COLUMNS:

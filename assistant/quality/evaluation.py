@@ -18,12 +18,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from assistant.present.units import unit_of
 from assistant.quality.scoring import (  # noqa: F401 - re-exported: `from assistant.quality.evaluation import cells_equal` etc.
     ABS_TOLERANCE,
     MISSING_COLUMN,
@@ -323,7 +325,24 @@ def _score(case: EvalCase, answer: Answer, gold: QueryResult | None) -> tuple[bo
     if not answer.answered:
         return False, REFUSED
     assert gold is not None  # _ask_case runs the gold SQL of every case that is not a refusal
-    return compare_tables(tuple(answer.columns), list(answer.rows), gold.columns, gold.rows, case.ordered)
+    columns, rows = as_percentages_too(tuple(answer.columns), list(answer.rows))
+    return compare_tables(columns, rows, gold.columns, gold.rows, case.ordered)
+
+
+def as_percentages_too(columns: tuple[str, ...], rows: list[tuple]) -> tuple[tuple[str, ...], list[tuple]]:
+    """The answer's table with each ratio column (a fraction, shown as 63.2%) also as a percentage (63.2).
+
+    A gold written as `100.0 * a / b` asks for the same figure the answer's ratio holds; the copy lets
+    columns match by content either way, and an extra answer column never counts against it.
+
+    >>> as_percentages_too(("team", "error_rate"), [("cx", 0.25)])
+    (('team', 'error_rate', 'error_rate_pct'), [('cx', 0.25, 25.0)])
+    """
+    ratios = [i for i, column in enumerate(columns) if unit_of(column) == "ratio"]
+    if not ratios:
+        return columns, rows
+    scaled = [tuple(float(row[i]) * 100 if isinstance(row[i], (int, float, Decimal)) else row[i] for i in ratios) for row in rows]
+    return columns + tuple(f"{columns[i]}_pct" for i in ratios), [tuple(row) + extra for row, extra in zip(rows, scaled, strict=True)]
 
 
 def _ask_case(case: EvalCase, context: AskContext, ask: AskFn, executor: Executor) -> tuple[CaseResult, Any]:

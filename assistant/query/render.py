@@ -144,7 +144,9 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     query = exp.select(*projections).from_(table).where(exp.and_(*conditions))
     if groups:
         query = query.group_by(*[expression.copy() for _, expression in groups])
-    condition = model.metrics[main].expression.find(exp.Filter)
+    main_expression = model.metrics[main].expression
+    # A ratio qualifies a group by its denominator: tag coverage of a service with usage but no tags is 0%, shown.
+    condition = (main_expression.expression if isinstance(main_expression, exp.Div) else main_expression).find(exp.Filter)
     if groups and condition is not None and not compare and not plan.ratio and plan.intent in ("breakdown", "ranking", "unit_cost", "trend"):
         # "retry cost by feature", "credits per month": a group or period none of whose rows qualify is left out
         qualifying = exp.Filter(this=exp.Count(this=exp.Star()), expression=condition.expression.copy())

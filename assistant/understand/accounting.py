@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from assistant.query.plan import Intent, QueryPlan
 from assistant.semantic import SemanticModel
+from assistant.semantic.tags import COVERAGE_PREFIX, COVERAGE_WORDS, is_tag
 from assistant.understand.reading import NUMBER_WORDS
 from assistant.understand.vocabulary import TIME_WORDS, PhraseMatch
 
@@ -195,6 +196,8 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool, including: 
     for name in plan.metrics:  # the metric's own words: "wasted on retries", "prompt cache", "effective cost"
         words |= {w for synonym in model.metrics[name].synonyms for w in synonym.split()}
         words |= METRIC_CONTEXT.get(name, frozenset())
+        if name.startswith(COVERAGE_PREFIX):
+            words |= COVERAGE_WORDS
     named = set(plan.dimensions) | {f.dimension for f in plan.filters}
     for name in named:
         words |= {w for synonym in model.dimensions[name].synonyms for w in synonym.split()}
@@ -211,7 +214,7 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool, including: 
         words |= _AVERAGE_WORDS
     if units & {"ratio", "percent"} or plan.intent in (Intent.SHARE, Intent.BUDGET):  # budget used is a fraction
         words |= _RATIO_WORDS
-    if table == "billing" and named & {"team", "feature", "environment", "model"}:
+    if table == "billing" and any(is_tag(model.dimensions[name].columns.get("billing")) for name in named):
         words |= _TAG_WORDS
     if any(len(f.values) > 1 for f in plan.filters):
         words |= _COMPARE_VALUES_WORDS

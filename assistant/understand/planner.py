@@ -24,7 +24,7 @@ from assistant.query.reading import reading_of
 from assistant.query.render import is_additive
 from assistant.query.window import Window
 from assistant.semantic import SemanticModel, load_semantic_model
-from assistant.semantic.tags import key_words, tag_keys
+from assistant.semantic.tags import COVERAGE_PREFIX, key_words, tag_keys
 from assistant.understand.accounting import TABLE_WORDS, unplaced_words
 from assistant.understand.reading import (
     ANOMALY,
@@ -437,11 +437,19 @@ def find_intent(reading: Reading, context: PlannerContext, planner: Planner) -> 
 def find_tag_keys(reading: Reading, context: PlannerContext, planner: Planner) -> Reading | Clarification:
     """A tag named by its key ("by the application tag") must be a tag the model reads, never a look-alike dimension."""
     if TAG_COVERAGE.search(reading.text):
-        return Clarification(
-            ErrorKind.NOT_SUPPORTED,
-            "I don't measure tag coverage yet; cost by team, feature or environment shows the untagged part as an empty group.",
-            similar_questions(reading.text),
-        )
+        coverage = tuple(m for m in reading.metrics if m.startswith(COVERAGE_PREFIX)) or _coverage_named(reading.text, planner.model)
+        if not coverage:
+            keys = sorted(key_words(key) for key in tag_keys(planner.model))
+            return Clarification(
+                ErrorKind.NOT_SUPPORTED,
+                f"Tag coverage is measured per tag key: say which (the bill's tags are {_listed(keys)}), e.g. 'team tag coverage last month'.",
+                similar_questions(reading.text),
+            )
+        covered = {planner.model.metrics[m].label.removesuffix(" tag coverage") for m in coverage}
+        dimensions = tuple(d for d in reading.dimensions if not covered & set(planner.model.dimensions[d].synonyms))
+        intent = reading.intent if reading.intent in (Intent.TREND, Intent.RANKING, Intent.COMPARISON) else (
+            Intent.BREAKDOWN if dimensions else Intent.TOTAL)
+        return replace(reading, metrics=coverage, dimensions=dimensions, intent=intent, ratio=None)
     read = {key_words(key) for key in tag_keys(planner.model)}
     read_words = {word for words in read for word in words.split()}
     for match in TAG_KEY.finditer(reading.text):
@@ -456,6 +464,15 @@ def find_tag_keys(reading: Reading, context: PlannerContext, planner: Planner) -
     return reading
 
 
+def _coverage_named(text: str, model: SemanticModel) -> tuple[str, ...]:
+    """The coverage metric of the tag key said next to 'tag' ("had an application tag"), longest key first."""
+    for name in sorted((m for m in model.metrics if m.startswith(COVERAGE_PREFIX)), key=len, reverse=True):
+        words = re.escape(model.metrics[name].label.removesuffix(" tag coverage"))
+        if re.search(rf"\b{words} tags?\b|\btag {words}\b", text):
+            return (name,)
+    return ()
+
+
 def _listed(names: list[str], most: int = 12) -> str:
     """'a, b, c' or, past `most`, 'a, b, ... and 9 more'."""
     if len(names) <= most:
@@ -465,8 +482,8 @@ def _listed(names: list[str], most: int = 12) -> str:
 
 # "the application tag", "tag cost-center", "tag key team": a tag key, before or after the word tag.
 TAG_KEY = re.compile(r"\b(?P<before>[a-z][\w-]*) tags?\b|\btag (?:key )?(?P<after>[a-z][\w-]*)")
-# "tag coverage", "what percent of cost has a team tag": the share of spend that carries a key, not yet a metric.
-TAG_COVERAGE = re.compile(r"\btag(?:ging)? coverage\b|\b(?:has|have|had|carr(?:y|ies)|carrying|having) (?:a |an |the |any )?(?:[\w-]+ )?tags?\b")
+# "tag coverage", "what percent of cost has a team tag": the share of spend that carries a key (a tag_coverage_ metric).
+TAG_COVERAGE = re.compile(r"\btag(?:ging)? coverage\b|\b(?:has|have|had|carr(?:y|ies|ied)|carrying|having|bears?|bearing) (?:a |an |the |any )?(?:[\w-]+ ){0,3}tags?\b")
 NOT_A_KEY = frozenset(
     "a an the no any all some missing without with each every per by our their its which what cost costs spend key keys value "
     "values coverage name names and or of on for in to as at from is are was were have has had untagged".split()
