@@ -28,7 +28,7 @@ FILLERS = frozenset(
     show shows showing give gives tell list get got find see look looks looking looked like display pull fetch report
     let lets let's know please pls can could would should may might must need want just so far
     all overall total totals amount amounts number value values figure figures any across stuff
-    about thanks thank hi hey hello ok okay yes also ever actually quick thing one
+    about thanks thank hi hey hello ok okay yes also ever actually quick thing one together
     s t re ve ll d m
     """.split()
 )
@@ -39,7 +39,7 @@ LIGHT_VERBS = frozenset(
     use uses used using usage consume consumes consumed consuming make makes made making send sends sent sending
     generate generates generated generating read reads run runs ran running serve serves served serving
     go goes going gone went come comes came take takes took taken stay stayed burn burns burned burnt burning
-    incur incurred rack racked end ended ending give gives gave given get gets got getting process processed processing
+    incur incurred rack racked end ended ending land lands landed landing buy buys bought buying give gives gave given get gets got getting process processed processing
     """.split()
 )
 
@@ -216,7 +216,7 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool, including: 
         words |= _RATIO_WORDS
     if table == "billing" and any(is_tag(model.dimensions[name].columns.get("billing")) for name in named):
         words |= _TAG_WORDS
-    if any(len(f.values) > 1 for f in plan.filters):
+    if any(len(f.values) > 1 for f in plan.filters) or len(plan.metrics) > 1:  # "X vs Y", "X and Y cost"
         words |= _COMPARE_VALUES_WORDS
     if plan.compared:
         words |= TIME_WORDS

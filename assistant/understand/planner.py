@@ -188,7 +188,8 @@ def read_words(question: str, context: PlannerContext, planner: Planner) -> Read
             "I answer questions about your cloud, LLM and GPU costs; I don't write or create things.",
             similar_questions(text),
         )
-    text = " ".join(planner.vocabulary.correct(_split_english(tokenize(text), planner)))
+    text = planner.vocabulary.distribute_heads(text)  # before the commas go: "show list, contracted and billed cost"
+    text = planner.vocabulary.distribute_heads(" ".join(planner.vocabulary.correct(_split_english(tokenize(text), planner))))
     unsupported = UNSUPPORTED.search(text)
     if unsupported:
         return Clarification(

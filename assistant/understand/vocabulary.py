@@ -83,6 +83,7 @@ COMMON_WORDS = frozenset(
 
 
 ABBREVIATIONS = (
+    (r"\bside[ -]by[ -]side\b", "together"),  # "show X and Y side by side": not a grouping by a "side"
     (r"\byday\b|\byest\b", "yesterday"),
     (r"\bwks\b", "weeks"),
     (r"\bwk\b", "week"),
@@ -161,6 +162,34 @@ class Vocabulary:
         words = {w for phrase in phrases for w in phrase} | set(STOPWORDS) | TIME_WORDS | (extra_words or set())
         model_words = words - (extra_words or set()) | {w for phrase in phrases for w in phrase}
         return cls(phrases, words, max(len(p) for p in phrases), dimension_phrases, model_words)
+
+    def distribute_heads(self, text: str) -> str:
+        """Metric words sharing one head noun, each given it: 'list, contracted and billed cost' names three metrics.
+
+        Only when every '<word> <head>' is a metric phrase and each a different metric ('amortized vs billed
+        cost'); 'openai and anthropic cost' names one metric twice and is left for the values to read.
+        """
+        for head, modifiers in self._heads().items():
+            word = "(?:" + "|".join(re.escape(m) for m in sorted(modifiers, key=len, reverse=True)) + ")"
+            listed = re.compile(rf"\b({word}(?:,? {word})*,? (?:and|or|vs|versus|&) {word}) {re.escape(head)}\b")
+            text = listed.sub(lambda match, head=head: self._each_with(match.group(0), match.group(1), head), text)
+        return text
+
+    def _each_with(self, said: str, listed: str, head: str) -> str:
+        """'list, contracted and billed' + 'cost' -> 'list cost, contracted cost and billed cost', if three metrics."""
+        words = [w for w in re.split(r",? (?:and|or|vs|versus|&) |,? ", listed) if w]
+        metrics = [self.phrases[(w, head)][1] for w in words]
+        if len(set(metrics)) < len(metrics):
+            return said
+        return " and ".join(f"{w} {head}" for w in words)
+
+    def _heads(self) -> dict[str, set[str]]:
+        """head noun -> the single words that make a metric phrase with it ('billed' + 'cost')."""
+        heads: dict[str, set[str]] = {}
+        for phrase, (kind, _) in self.phrases.items():
+            if kind == "metric" and len(phrase) == 2 and phrase[0] not in ("the", "this", "a", "an", "on", "from", "of", "per"):
+                heads.setdefault(phrase[1], set()).add(phrase[0])
+        return {head: words for head, words in heads.items() if len(words) > 1}
 
     def correct(self, tokens: list[str]) -> list[str]:
         """Each unknown word of 4+ letters replaced by the closest known word, when close enough.
