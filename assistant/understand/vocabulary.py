@@ -168,6 +168,12 @@ class Vocabulary:
 
         Only when every '<word> <head>' is a metric phrase and each a different metric ('amortized vs billed
         cost'); 'openai and anthropic cost' names one metric twice and is left for the values to read.
+
+        >>> vocabulary = Vocabulary.from_model(load_semantic_model())
+        >>> vocabulary.distribute_heads("show list, contracted and billed cost")
+        'show list cost and contracted cost and billed cost'
+        >>> vocabulary.distribute_heads("input and output tokens by model"), vocabulary.distribute_heads("team and feature cost")
+        ('input tokens and output tokens by model', 'team and feature cost')
         """
         for head, modifiers in self._heads().items():
             word = "(?:" + "|".join(re.escape(m) for m in sorted(modifiers, key=len, reverse=True)) + ")"
