@@ -255,3 +255,28 @@ def test_tag_coverage_without_a_key_asks_which(focus_warehouse):
     settings, executor = focus_warehouse
     answer = ask("tag coverage in september 2024", AskContext(settings=settings, executor=executor, route="planner", as_of=AS_OF))
     assert answer.error is not None and "say which" in answer.error.message and "application" in answer.error.message
+
+
+SAVINGS_PLANS = f"CommitmentDiscountType = 'Savings Plan' AND {SEPTEMBER}"
+# (question, hand SQL or None when refused): a commitment metric of one kind is that commitment type's, never the
+# savings metric or a service the kind's words look like.
+COMMITMENT_TYPE_CASES = [
+    ("savings plan utilization in september 2024",
+     "SELECT SUM(EffectiveCost) FILTER (WHERE CommitmentDiscountStatus = 'Used') / NULLIF(SUM(EffectiveCost) FILTER "
+     f"(WHERE CommitmentDiscountStatus IN ('Used', 'Unused')), 0) FROM billing WHERE {SAVINGS_PLANS}"),
+    ("commitment savings from savings plans in september 2024",
+     f"SELECT SUM(ContractedCost - EffectiveCost) FROM billing WHERE ChargeCategory <> 'Purchase' AND {SAVINGS_PLANS}"),
+    ("RI utilization in september 2024", None),  # the sample has savings plans only
+]
+
+
+@pytest.mark.parametrize("question, sql", COMMITMENT_TYPE_CASES, ids=[c[0] for c in COMMITMENT_TYPE_CASES])
+def test_a_commitment_kind_filters_the_commitment_type(focus_warehouse, question, sql):
+    settings, executor = focus_warehouse
+    answer = ask(question, AskContext(settings=settings, executor=executor, route="planner", as_of=AS_OF))
+    if sql is None:
+        assert answer.error is not None and "no reservation commitments" in answer.error.message
+        return
+    assert answer.error is None, answer.error
+    assert len(answer.reading["metrics"]) == 1 and "commitment_type is Savings Plan" in answer.reading["filters"], answer.reading
+    assert normalized(answer.rows[:1])[0][:1] == normalized(executor.query(sql).rows)[0], answer.sql

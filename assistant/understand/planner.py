@@ -29,6 +29,7 @@ from assistant.understand.accounting import TABLE_WORDS, unplaced_words
 from assistant.understand.reading import (
     ANOMALY,
     BY_WORDS,
+    COMMITMENT_TYPES,
     COMMITMENT_WASTE,
     COMMITMENT_WORDS,
     DESTRUCTIVE,
@@ -232,6 +233,11 @@ def find_metrics(reading: Reading, context: PlannerContext, planner: Planner) ->
         return replace(reading, phrases=tuple(phrases), metrics=ratio[1], dimensions=tuple(dimensions), grain=grain, ratio=ratio[0])
     metrics = money_on_usage(metrics, planner.model, reading.text)
     metrics = most_specific_metric(metrics, tokens, reading.text)
+    taken = {i for p in phrases for i in range(*p.span)}
+    for i, token in enumerate(tokens):  # "per commitment", "by commitment": the commitment discounts, one row each
+        if token in ("commitment", "commitments") and i not in taken and i > 0 and tokens[i - 1] in ("by", "per", "each", "every"):
+            phrases.append(PhraseMatch("dimension", "commitment", (i, i + 1)))
+            dimensions.append("commitment")
     if metrics == ["unused_commitment_cost"] and COMMITMENT_WASTE.search(reading.text):
         # "wasted on savings plans we didn't use": those words name the metric, not a service called Savings Plans
         phrases += [PhraseMatch("metric", "unused_commitment_cost", (i, i + 1)) for i, t in enumerate(tokens)
@@ -334,6 +340,34 @@ def _status(reading: Reading) -> dict:
         return {}
     value, negate = found[0][1]
     return {"status": Filter("status", (value,), negate=negate), "status_positions": frozenset(i for i, _ in found)}
+
+
+def find_commitment_type(reading: Reading, context: PlannerContext, planner: Planner) -> Reading | Clarification:
+    """'savings plan utilization', 'unused RIs': a commitment metric of one kind is filtered to that commitment type.
+
+    The kind's words name the type, never the savings metric or a service that looks like them ("AWS Savings
+    Plans" is where the plans are bought, not where they apply); a kind the data has no commitments of is said.
+    """
+    types = planner.values.listed.get("commitment_type", [])
+    if not set(reading.metrics) & COMMITMENT_METRICS or not types:  # no commitments at all: every kind reads the same
+        return reading
+    kinds = {kind: [i for i, t in enumerate(reading.tokens) if re.fullmatch(COMMITMENT_TYPE_WORDS[kind], t)] for kind in COMMITMENT_TYPES}
+    said = {kind: positions for kind, positions in kinds.items() if re.search(rf"\b(?:{COMMITMENT_TYPES[kind]})\b", reading.rest)}
+    if len(said) != 1:
+        return reading
+    [(kind, positions)] = said.items()
+    values = [v for v in types if re.search(COMMITMENT_TYPE_VALUES[kind], v, re.IGNORECASE)]
+    if not values:
+        return Clarification(ErrorKind.NOT_FOUND, f"I find no {kind} commitments in your data.", similar_questions(reading.text))
+    spots = set(positions)
+    metrics = tuple(m for m in reading.metrics if m in COMMITMENT_METRICS or not _only_at(reading.phrases, m, spots))
+    filters = tuple(f for f in reading.filters if not spots & set(f[2])) + (("commitment_type", values[0], tuple(positions)),)
+    return replace(reading, metrics=metrics, filters=filters)
+
+
+def _only_at(phrases: tuple[PhraseMatch, ...], metric: str, spots: set[int]) -> bool:
+    """Whether every phrase of `metric` lies on the given token positions."""
+    return all(set(range(*p.span)) <= spots for p in phrases if p.kind == "metric" and p.name == metric)
 
 
 def find_dimensions(reading: Reading, context: PlannerContext, planner: Planner) -> Reading:
@@ -490,7 +524,13 @@ NOT_A_KEY = frozenset(
     "values coverage name names and or of on for in to as at from is are was were have has had untagged".split()
 )
 
-STAGES: tuple[Stage, ...] = (find_metrics, find_filters, find_dimensions, find_tag_keys, find_follow_up, find_intent, find_thresholds)
+# The metrics of commitment discounts, which a commitment type narrows.
+COMMITMENT_METRICS = frozenset({"commitment_utilization", "unused_commitment_cost", "commitment_savings", "commitment_purchases"})
+# Each kind's words, one token at a time, and how the data's CommitmentDiscountType spells it.
+COMMITMENT_TYPE_WORDS = {"savings plan": r"savings|plans?", "reservation": r"reservations?|reserved|instances?|ris?", "cud": r"cuds?|committed|use"}
+COMMITMENT_TYPE_VALUES = {"savings plan": r"savings ?plan", "reservation": r"reserv", "cud": r"committed use|\bcud"}
+
+STAGES: tuple[Stage, ...] = (find_metrics, find_filters, find_commitment_type, find_dimensions, find_tag_keys, find_follow_up, find_intent, find_thresholds)
 
 
 def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> QueryPlan | Clarification:

@@ -13,7 +13,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlglot.expressions as exp
 
@@ -59,23 +59,23 @@ class ValueMatch:
 
 @dataclass
 class ValueIndex:
-    """dimension -> value -> tables holding it."""
+    """dimension -> value -> tables holding it; `listed`: the values of NOT_NAMED dimensions, never matched as names."""
 
     values: dict[str, dict[str, list[str]]]
+    listed: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, executor, model: SemanticModel) -> ValueIndex:
         # Kept per data version and per set of dimensions: a new dimension in the model is read at once.
-        cache_name = "values-" + hashlib.sha256(
+        cache_name = "values2-" + hashlib.sha256(
             repr(sorted((n, sorted((t, c.sql()) for t, c in d.columns.items())) for n, d in model.dimensions.items())).encode()
         ).hexdigest()[:12]
         cached = executor.lake.read_cache(cache_name)
-        if isinstance(cached, dict):
-            return cls(cached)
+        if isinstance(cached, dict) and isinstance(cached.get("values"), dict) and isinstance(cached.get("listed"), dict):
+            return cls(cached["values"], cached["listed"])
         values: dict[str, dict[str, list[str]]] = {}
+        listed: dict[str, list[str]] = {}
         for name, dimension in model.dimensions.items():
-            if name in NOT_NAMED:
-                continue
             for table, column in dimension.columns.items():
                 if table == "budgets":
                     continue
@@ -90,9 +90,12 @@ class ValueIndex:
                 if len(rows) > MAX_VALUES_PER_COLUMN:
                     continue  # ids and the like: not words people type
                 for (value,) in rows:
-                    values.setdefault(name, {}).setdefault(str(value), []).append(table)
-        executor.lake.write_cache(cache_name, values)
-        return cls(values)
+                    if name in NOT_NAMED:
+                        listed.setdefault(name, []).append(str(value))
+                    else:
+                        values.setdefault(name, {}).setdefault(str(value), []).append(table)
+        executor.lake.write_cache(cache_name, {"values": values, "listed": listed})
+        return cls(values, listed)
 
     def words(self) -> set[str]:
         return {t for dimension in self.values.values() for value in dimension for t in value_tokens(value)}
