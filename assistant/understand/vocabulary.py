@@ -13,6 +13,7 @@ synonym phrases of metrics, dimensions and grains.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -178,11 +179,12 @@ class Vocabulary:
         for head, modifiers in self._heads().items():
             word = "(?:" + "|".join(re.escape(m) for m in sorted(modifiers, key=len, reverse=True)) + ")"
             listed = re.compile(rf"\b({word}(?:,? {word})*,? (?:and|or|vs|versus|&) {word}) {re.escape(head)}\b")
-            text = listed.sub(lambda match, head=head: self._each_with(match.group(0), match.group(1), head), text)
+            text = listed.sub(functools.partial(self._each_with, head=head), text)
         return text
 
-    def _each_with(self, said: str, listed: str, head: str) -> str:
-        """'list, contracted and billed' + 'cost' -> 'list cost, contracted cost and billed cost', if three metrics."""
+    def _each_with(self, match: re.Match[str], head: str) -> str:
+        """'list, contracted and billed' + 'cost' -> 'list cost and contracted cost and billed cost', if three metrics."""
+        said, listed = match.group(0), match.group(1)
         words = [w for w in re.split(r",? (?:and|or|vs|versus|&) |,? ", listed) if w]
         metrics = [self.phrases[(w, head)][1] for w in words]
         if len(set(metrics)) < len(metrics):
