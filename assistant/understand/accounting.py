@@ -119,7 +119,7 @@ _RATIO_WORDS = frozenset("share percent percentage proportion portion fraction %
 _COMPARE_VALUES_WORDS = frozenset("vs versus compare compared comparing comparison against and or with".split())
 _MONEY_WORDS = frozenset("much cost costs costing spend spends spent spending pay paid paying charged bill money dollars usd".split())
 _COUNT_WORDS = frozenset("many number count".split())
-_NEGATION_WORDS = frozenset("excluding exclude except without not other than apart besides".split())
+_NEGATION_WORDS = frozenset("excluding exclude except without not other than apart besides outside leaving leave out".split())
 _FOLLOW_UP_WORDS = frozenset("and now instead only just same but then also what about how as it again before after prior previous earlier".split())
 
 

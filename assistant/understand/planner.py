@@ -614,7 +614,7 @@ def _billing_period(reading: Reading, table: str) -> bool:
 
 
 def _plan_filters(reading: Reading) -> tuple[Filter, ...]:
-    found = _as_filters(reading.filters, reading.text)
+    found = _as_filters(reading.filters, reading.text, reading.tokens)
     return tuple(found + [reading.status]) if reading.status is not None else tuple(found)
 
 
@@ -744,8 +744,10 @@ def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named
     return found, None
 
 
-def _as_filters(found, text: str) -> list[Filter]:
+def _as_filters(found, text: str, tokens: tuple[str, ...] = ()) -> list[Filter]:
+    """The filters of the values found; a value said after a negation ('except EC2', 'outside prod') is left out."""
     negated = NEGATION.search(text)
+    negation_at = next((i for i in range(len(tokens)) if NEGATION.match(" ".join(tokens[i:i + 2]))), None)
     grouped: dict[str, list[str]] = {}
     for dimension, value, _ in found:
         grouped.setdefault(dimension, [])
@@ -757,6 +759,8 @@ def _as_filters(found, text: str) -> list[Filter]:
         if negated:
             after = text[negated.end():]
             negate = any(re.search(re.escape(v.lower()).replace(r"\-", "[- ]?"), after) for v in values)
+        if negation_at is not None and not negate:  # said by another name: 'EC2' for Amazon Elastic Compute Cloud
+            negate = any(p > negation_at for d, _, positions in found if d == dimension for p in positions)
         filters.append(Filter(dimension, tuple(values), negate))
     return filters
 

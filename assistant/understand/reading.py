@@ -60,7 +60,7 @@ TOP_N = re.compile(
 )
 FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|same|now|instead|only|just|but|then|also|break it down|split it|as a|show it|and what about)\b")
 MONEY_WORDS = re.compile(r"\b(how much|cost|costs|costing|spend|spends|spent|spending|pay|paid|paying|charged|expensive|bill|sunk|invested|money)\b")
-NEGATION = re.compile(r"\b(excluding|except|without|not|other than|apart from)\b")
+NEGATION = re.compile(r"\b(excluding|except|without|not|other than|apart from|outside|leaving out|leave out)\b")
 BY_WORDS = ("by", "per", "each", "across", "which", "what", "top", "for each", "every", "between")
 TIE_ORDER = (
     "team", "feature", "model", "environment", "provider", "service", "service_category", "region", "cluster",

@@ -50,6 +50,7 @@ TIME_WORDS = frozenset(
 # Ordinary words of questions: never "corrected" into a metric or a value ("sent" is not "spent").
 COMMON_WORDS = frozenset(
     """
+    leave leaves leaving left outside except excluding
     send sent sending served serve serving use used using run runs running ran make made making take took
     pay paid paying want wanted need needed look looking see seen saw know knew think happen happened
     going getting get got give gave keep kept start started stop stopped leave left put set try tried
