@@ -28,7 +28,9 @@ SHORTER = re.compile(
     r"(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:shorter|smaller|fewer(?: input)? tokens|less input|cut)"
     r"|\b(?:shorter|smaller|trimm?(?:ed)?|cut|shrunk|shrink|reduced?)\b[\w\s']{0,30}?\bby\s+(?P<m>\d+(?:\.\d+)?)\s*(?:%|percent)"
 )
-MONEY = re.compile(r"\$\s?(?P<usd>\d+(?:\.\d+)?)|(?P<usd2>\d+(?:\.\d+)?)\s?(?:dollars?|usd)\b|(?P<cents>\d+(?:\.\d+)?)\s?(?:cents?|c)\b")
+# A ceiling's amount: "$0.05", "0.05 dollars", "5 cents" (the question's words arrive without "$").
+MONEY = re.compile(r"(?<![\w.])(?:(?P<cents>\d+(?:\.\d+)?)\s?cents?\b|\$?\s?(?P<usd>\d+(?:\.\d+)?)(?![\d.])"
+                   r"(?!\s*(?:%|percent|x\b|k\b|m\b|[-\s]?(?:seconds?|minutes?|hours?|days?|weeks?|months?|requests?|calls?|tokens?)\b)))")
 PERCENT = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent)")
 TTL = re.compile(r"(?P<n>\d+(?:\.\d+)?)[- ]?(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|days?)\b")
 TTL_WORDS = re.compile(r"\b(?:ttl|time[- ]to[- ]live|expir\w*|cache lifetime|kept for|for up to)\b")
@@ -107,7 +109,7 @@ def _money(text: str) -> float | None:
         return None
     if found["cents"]:
         return float(found["cents"]) / 100
-    return float(found["usd"] or found["usd2"])
+    return float(found["usd"])
 
 
 def _ttl(text: str) -> float | None:
