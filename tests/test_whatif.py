@@ -6,9 +6,13 @@ paid 0.00975 + 0.00705 + 0.0105 + 0.00975 on claude-x and 0 on llama-x = 0.03705
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from assistant.analysis.savings import find_savings
 from assistant.analysis.self_hosted import API_PRICE, BUSY_ONLY, IDLE_INCLUDED
@@ -207,3 +211,27 @@ def test_a_what_if_on_the_session_warehouse_at_own_prices_is_actual(executor):
     [(requests, repriced, actual, whatif, _)] = executor.run_sql(scenario_query(plan).sql("duckdb")).rows
     assert requests == repriced > 0
     assert whatif == pytest.approx(actual, rel=1e-6)
+
+
+def test_the_chat_page_shows_a_what_if_with_its_assumptions(warehouse_settings, executor, tmp_path, monkeypatch):
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    home = tmp_path / "home"
+    shutil.copytree(warehouse_settings.home, home)
+    monkeypatch.setenv("FINOPS_HOME", str(home))
+    for name in ("FINOPS_AS_OF", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    app = AppTest.from_file(str(Path(__file__).parent.parent / "ui" / "chat" / "app.py"), default_timeout=60).run()
+    app.chat_input[0].set_value("what would support-chat have cost on gpt-4o-mini this month?").run()
+    assert not app.exception, app.exception
+    answer = app.chat_message[-1]
+    text = "\n".join(m.value for m in answer.markdown)
+    actual = executor.query("SELECT sum(cost_usd) FROM llm_requests WHERE feature = 'support-chat' "
+                            "AND ts >= '2026-10-01' AND ts < '2026-11-01'").rows[0][0]
+    assert "Estimate (what-if)" in text and "Assumptions:" in text and "gpt-4o-mini's prices" in text
+    assert f"${actual:,.2f}" in text
+    frame = answer.dataframe[0].value
+    assert {"actual_cost", "whatif_cost", "difference"} <= set(frame.columns)
+    assert any("what-if" in c.value for c in answer.caption)

@@ -76,7 +76,7 @@ def self_hosted_query(plan: QueryPlan, own_models: set[str]) -> exp.Expr:
     ours = [m for m in named if m in own_models]
     theirs = [m for m in named if m not in own_models]
     window = time_between(exp.column("ts"), plan.window.start, plan.window.end)
-    mine = exp.EQ(this=exp.func("lower", exp.column("provider")), expression=exp.Literal.string(SELF_HOSTED))
+    mine: exp.Expr = exp.EQ(this=exp.func("lower", exp.column("provider")), expression=exp.Literal.string(SELF_HOSTED))
     if ours:
         mine = exp.and_(mine, exp.In(this=exp.func("lower", exp.column("model")), expressions=[exp.Literal.string(m) for m in ours]))
     requests = exp.select("*").from_("llm_requests").where(exp.and_(window, mine))

@@ -315,7 +315,10 @@ def find_filters(reading: Reading, context: PlannerContext, planner: Planner) ->
         {previous_table} if (previous_table := _table_of(context.previous, model)) else set()
     )
     named_dimensions = {m.span: m.name for m in reading.phrases if m.kind == "dimension"}
-    filters, problem = _filters(list(reading.tokens), reading.taken, planner, reading.rest, tables, named_dimensions)
+    # A what-if prices LLM requests: a word that names values of other tables only ("the API models": billing's
+    # "OpenAI API") is no filter of it.
+    strict = {"llm_requests", "model_prices"} if read_scenario(reading.text, [], reading.rest) is not None else None
+    filters, problem = _filters(list(reading.tokens), reading.taken, planner, reading.rest, tables, named_dimensions, strict)
     if problem:
         return problem
     reading = replace(reading, filters=tuple(filters), **_status(reading))
@@ -687,8 +690,10 @@ def _breakdowns(dimensions, phrases, filters, tokens) -> list[str]:
     return kept
 
 
-def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named_dimensions=None):
-    """[(dimension, value, positions)] found in the question, or a Clarification when ambiguous."""
+def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named_dimensions=None, strict: set[str] | None = None):
+    """[(dimension, value, positions)] found in the question, or a Clarification when ambiguous.
+
+    `strict`: only values held in these tables are read (the others are left to the words' other meanings)."""
     named_dimensions = named_dimensions or {}
     found = []
     candidates = planner.values.find_exact_names(tokens) + planner.values.find(tokens, taken, planner.question_words)
@@ -698,6 +703,10 @@ def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named
 
     candidates.sort(key=lambda m: (-(3 if beside_named(m) else m.quality), -(m.span[1] - m.span[0]), m.span[0]))
     for readings in best_matches(candidates):
+        if strict is not None:
+            readings = [m for m in readings if strict & set(planner.values.tables_of(m.dimension, m.value))]
+            if not readings:
+                continue
         if tables:  # a value in a dimension the metric's table has beats the same words elsewhere
             usable = [m for m in readings if tables & set(planner.values.tables_of(m.dimension, m.value))]
             readings = usable or readings
@@ -838,4 +847,5 @@ def _edit(previous: QueryPlan, reading: Reading, context: PlannerContext, planne
         # "the March invoice" -> "by provider" -> "and February?": still invoices, when the window is still a month
         billing_period=(previous.billing_period and table == "billing" and window.start.day == 1 and window.days <= 31)
         or _billing_period(reading, table),
+        scenario=previous.scenario if new_intent == Intent.WHAT_IF else None,  # "and by team?" of a what-if
     )
