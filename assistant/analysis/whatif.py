@@ -207,8 +207,8 @@ def narrate_whatif(plan: QueryPlan, whatif: WhatIf) -> str:
     actual = sum(row[at["actual_cost"]] or 0.0 for row in whatif.rows)
     changed = sum(row[at["whatif_cost"]] or 0.0 for row in whatif.rows)
     difference = changed - actual
-    where = " ".join(f.describe() for f in plan.filters)
-    scope = f" for {where}" if where else ""
+    where = ", ".join(f.describe() for f in plan.filters)
+    scope = f" where {where}" if where else ""
     head = (f"**{ESTIMATE}:** {_scenario_words(scenario)}{scope}, {plan.window.label} would have cost "
             f"**{money(changed)}** against **{money(actual)}** actual: {_change_words(difference)}.")
     if scenario.per_month:

@@ -1,8 +1,8 @@
 """How a what-if is read: the change a question asks to price (`Scenario`), from its words.
 
 A scenario needs a hypothetical ("would", "what if", "if we", "instead") except
-the self-hosted comparison and the per-request ceiling, whose words say it
-alone. The numbers it reads (30% shorter, a $0.05 ceiling, a 5-minute TTL, a
+the self-hosted comparison, whose words say it alone; a ceiling also needs "per
+request" or an amount ("what are our per-request caps?" lists budgets, no what-if). The numbers it reads (30% shorter, a $0.05 ceiling, a 5-minute TTL, a
 40% batch discount) are said in the question; nothing is guessed.
 
 >>> read_scenario("how much would caching repeated prompts in support-chat save per month?", [], "").kind
@@ -19,10 +19,16 @@ import re
 
 from assistant.query.plan import Scenario
 
-HYPOTHETICAL = re.compile(r"\b(would|what if|if|had we|instead|imagine|suppose|hypothetically|were to|switch(?:ed|ing)?|mov(?:e|ed|ing) to|rout(?:e|ed|ing) to)\b")
+HYPOTHETICAL = re.compile(
+    r"\bwhat if\b|\bwhat(?:'s| is| would be) the (?:cost|saving|difference) if\b|\bhad we\b|\bimagine\b|\bsuppose\b|\bhypothetical\w*"
+    r"|\b(?:would|could)(?! (?:like|love|you|it be possible))(?: [\w'-]+){0,6}? (?:have )?(?:cost|costed|been|be|spend|spent|save|saved|"
+    r"saving|come to|run|change|cut|drop)\b"
+    r"|\bif (?:we|they|it|all|our|the|its|every|each|[\w-]+'s)\b|\binstead\b"
+    r"|\b(?:switch(?:ed|ing)?|mov(?:e|ed|ing)|rout(?:e|ed|ing))\b(?: [\w'-]+){0,4}? to\b"
+)
 CACHING = re.compile(r"\bcach(?:e|ed|es|ing)\b")
 BATCHING = re.compile(r"\bbatch(?:ed|es|ing)?\b")
-CEILING = re.compile(r"\b(?:ceilings?|caps?|capped|capping|cost limit|max(?:imum)? cost)\b")
+CEILING = re.compile(r"\b(?:ceilings?|caps?|capped|capping|cost limits?|spend limits?)\b")
 PER_REQUEST = re.compile(r"\bper[- ](?:request|call)\b|\b(?:a|each|every|any single) (?:request|call)\b")
 SHORTER = re.compile(
     r"(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:shorter|smaller|fewer(?: input)? tokens|less input|cut)"
@@ -70,7 +76,7 @@ def read_scenario(text: str, model_values: list[tuple[str, tuple[int, ...]]], re
     hypothetical = bool(HYPOTHETICAL.search(text))
     if (SELF_HOSTED.search(text) and (VERSUS.search(text) or PER_TOKEN.search(text))) or IDLE_PER_TOKEN.search(text):
         return Scenario("self_hosted")
-    if CEILING.search(text) and (PER_REQUEST.search(text) or hypothetical):
+    if CEILING.search(text) and hypothetical and (PER_REQUEST.search(text) or _money(rest) is not None):
         return Scenario("ceiling", ceiling_usd=_money(rest), per_month=per_month)
     shorter = SHORTER.search(rest)
     if shorter:
