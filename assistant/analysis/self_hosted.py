@@ -120,6 +120,8 @@ def answer_self_hosted(question: str, plan: QueryPlan, context: AskContext, exec
             line = (f"**{name}** cost **{money(per_mtok)} per 1M tokens** {plan.window.label} with idle GPU time, "
                     f"{money(busy_per_mtok)} counting busy GPU time only ({money(row[at['cost_usd']])} of GPU hours "
                     f"over {row[at['tokens']] or 0:,.0f} tokens).")
+            if per_mtok is not None and busy_per_mtok is not None:
+                line += f" Idle GPU time adds {money(per_mtok - busy_per_mtok)} per 1M tokens."
             cheaper = [r for r in api if per_mtok is not None and r[at["cost_per_mtok"]] < per_mtok]
             if api and per_mtok is not None:
                 line += (f" {len(cheaper)} of {len(api)} API models would have cost less for the same traffic"

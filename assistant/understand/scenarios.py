@@ -21,7 +21,7 @@ from assistant.query.plan import Scenario
 
 HYPOTHETICAL = re.compile(
     r"\bwhat if\b|\bwhat(?:'s| is| would be) the (?:cost|saving|difference) if\b|\bhad we\b|\bimagine\b|\bsuppose\b|\bhypothetical\w*"
-    r"|\b(?:would|could)(?! (?:like|love|you|it be possible))(?: [\w'-]+){0,6}? (?:have )?(?:cost|costed|been|be|spend|spent|save|saved|"
+    r"|\b(?:would|could)(?! (?:like|love|you|it be possible))(?: [\w'-]+){0,10}? (?:have )?(?:cost|costed|been|be|spend|spent|save|saved|"
     r"saving|come to|run|change|cut|drop)\b"
     r"|\bif (?:we|they|it|all|our|the|its|every|each|[\w-]+'s)\b|\binstead\b"
     r"|\b(?:switch(?:ed|ing)?|mov(?:e|ed|ing)|rout(?:e|ed|ing))\b(?: [\w'-]+){0,4}? to\b"
