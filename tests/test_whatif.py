@@ -235,3 +235,53 @@ def test_the_chat_page_shows_a_what_if_with_its_assumptions(warehouse_settings, 
     frame = answer.dataframe[0].value
     assert {"actual_cost", "whatif_cost", "difference"} <= set(frame.columns)
     assert any("what-if" in c.value for c in answer.caption)
+
+
+@pytest.fixture(scope="module")
+def planner(executor):
+    from assistant.semantic import load_semantic_model
+    from assistant.understand.planner import Planner
+    from assistant.understand.values import ValueIndex
+
+    return Planner(load_semantic_model(), ValueIndex.build(executor, load_semantic_model()))
+
+
+@pytest.mark.parametrize("question, scenario, filters", [
+    ("what would summarize have cost last week on gpt-4o-mini?", Scenario("reprice", model="gpt-4o-mini"), {"feature": ("summarize",)}),
+    ("how much would we save by switching support-chat to gpt-4o-mini?", Scenario("reprice", model="gpt-4o-mini"),
+     {"feature": ("support-chat",)}),
+    ("what would we pay if all staging traffic used claude-haiku-4?", Scenario("reprice", model="claude-haiku-4"),
+     {"environment": ("staging",)}),
+    ("what would gpt-4o's calls cost on gpt-4o-mini per month?", Scenario("reprice", model="gpt-4o-mini", per_month=True),
+     {"model": ("gpt-4o",)}),
+    ("how much would caching repeated prompts in support-chat save per month?", Scenario("cache", per_month=True),
+     {"feature": ("support-chat",)}),
+    ("what would we save by caching duplicate prompts with a 1 hour ttl?", Scenario("cache", ttl_minutes=60.0), {}),
+    ("what if we batched summarize at a 40% discount?", Scenario("batch", percent=40.0), {"feature": ("summarize",)}),
+    ("how much would a 50% shorter prompt save for document-analysis?", Scenario("shorter", percent=50.0),
+     {"feature": ("document-analysis",)}),
+    ("how much would capping requests at 10 cents save?", Scenario("ceiling", ceiling_usd=0.1), {}),
+    ("how many requests went over the per-request ceiling last week and what would capping save?", Scenario("ceiling"), {}),
+    ("is our gpt-4o cheaper than self-hosted per million tokens?", Scenario("self_hosted"), {"model": ("gpt-4o",)}),
+])
+def test_what_if_words_become_the_scenario(planner, question, scenario, filters):
+    from assistant.understand.planner import PlannerContext
+
+    plan = planner.plan(question, PlannerContext(as_of=AS_OF))
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.intent == "what_if" and plan.scenario == scenario
+    assert {f.dimension: f.values for f in plan.filters} == filters
+
+
+@pytest.mark.parametrize("question", [
+    "I would like to see spend on gpt-4o last week",
+    "how much did we spend on gpt-4o last week?",
+    "what are the per-request caps in our budgets?",
+    "cost per request by feature last week",
+    "repeat share by feature last week",
+])
+def test_plain_questions_with_what_if_words_are_not_what_ifs(planner, question):
+    from assistant.understand.planner import PlannerContext
+
+    plan = planner.plan(question, PlannerContext(as_of=AS_OF))
+    assert not (isinstance(plan, QueryPlan) and plan.intent == "what_if"), plan

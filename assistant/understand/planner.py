@@ -62,7 +62,7 @@ from assistant.understand.reading import (
     read_limit,
     unknown_value,
 )
-from assistant.understand.scenarios import read_scenario, target_positions
+from assistant.understand.scenarios import WHAT_IF_WORDS, read_scenario, target_positions
 from assistant.understand.suggestions import similar_questions
 from assistant.understand.timewords import TimeMatch, default_window, find_time_window, previous_window, shift_window
 from assistant.understand.values import SEPARATORS, ValueIndex, best_matches
@@ -323,7 +323,7 @@ def find_filters(reading: Reading, context: PlannerContext, planner: Planner) ->
         return problem
     reading = replace(reading, filters=tuple(filters), **_status(reading))
     unknown_name = unknown_value(list(reading.tokens), reading.taken | reading.filter_positions)
-    if unknown_name:
+    if unknown_name and not (strict and unknown_name in WHAT_IF_WORDS):  # "self-hosted" in a what-if is its word
         return Clarification(
             ErrorKind.NOT_FOUND,
             f"I don't find {unknown_name!r} in your data. Check the name, or ask for a breakdown to see the values there are.",
@@ -376,6 +376,8 @@ def find_dimensions(reading: Reading, context: PlannerContext, planner: Planner)
     if "publisher" in dimensions and metrics in ([], ["cost"]) and "marketplace" in tokens:
         metrics = ["marketplace_spend"]  # "our marketplace vendors by spend": only what was bought through a marketplace
     unknown = _unknown_dimension(list(tokens), reading.taken | reading.filter_positions, planner)
+    if unknown is not None and _scenario(reading) is not None:
+        unknown = None  # "save by switching support-chat to gpt-4o-mini": the change, not a grouping
     return replace(reading, dimensions=tuple(dimensions), metrics=tuple(metrics), unknown_dimension=unknown)
 
 

@@ -22,7 +22,7 @@ from assistant.query.plan import Scenario
 HYPOTHETICAL = re.compile(
     r"\bwhat if\b|\bwhat(?:'s| is| would be) the (?:cost|saving|difference) if\b|\bhad we\b|\bimagine\b|\bsuppose\b|\bhypothetical\w*"
     r"|\b(?:would|could)(?! (?:like|love|you|it be possible))(?: [\w'-]+){0,10}? (?:have )?(?:cost|costed|been|be|spend|spent|save|saved|"
-    r"saving|come to|run|change|cut|drop)\b"
+    r"saving|come to|run|change|cut|drop|pay|paid|owe)\b"
     r"|\bif (?:we|they|it|all|our|the|its|every|each|[\w-]+'s)\b|\binstead\b"
     r"|\b(?:switch(?:ed|ing)?|mov(?:e|ed|ing)|rout(?:e|ed|ing))\b(?: [\w'-]+){0,4}? to\b"
 )
@@ -43,7 +43,7 @@ TTL_WORDS = re.compile(r"\b(?:ttl|time[- ]to[- ]live|expir\w*|cache lifetime|kep
 MINUTES = {"s": 1 / 60, "m": 1.0, "h": 60.0, "d": 1440.0}
 SELF_HOSTED = re.compile(r"\bself[- ]?hosted\b|\bour own (?:models?|llms?)\b|\bin[- ]house (?:models?|llms?)\b|\bllama\b")
 VERSUS = re.compile(r"\b(?:cheaper|more expensive|pricier|vs|versus|compared?|compare|than|against|beside|side by side)\b")
-PER_TOKEN = re.compile(r"\bper (?:1m |million |1k |thousand )?tokens?\b|\bper (?:1m|million|mtok)\b")
+PER_TOKEN = re.compile(r"\b(?:per|a|one|each|every) (?:1m |million |1k |thousand )?tokens?\b|\bper (?:1m|million|mtok)\b")
 IDLE_PER_TOKEN = re.compile(r"\bidle\b.*\bper (?:1m |million )?tokens?\b")
 PER_MONTH = re.compile(r"\b(?:per|a|each|every) month\b|\bmonthly\b")
 # The words a what-if is read from ("what would caching repeated prompts save"): placed by a what-if plan
@@ -61,11 +61,11 @@ WHAT_IF_WORDS = frozenset(
     every any went go over above exceed exceeded exceeding exceeds many how breach breached
     month monthly self-hosted self hosted own in-house llama gpu gpus idle time add adds busy than vs versus
     compared compare against side by beside token tokens million 1m mtok 1k thousand model models api apis
-    dollars dollar usd cents cent
+    dollars dollar usd cents cent really real true truly including include included all-in fully loaded pay paid owe
     """.split()
 )
 # The words before a model that is the what-if's target ("on gpt-4o-mini", "switched to claude-haiku-4").
-TARGET_BEFORE = frozenset("on to onto with using via at".split())
+TARGET_BEFORE = frozenset("on to onto with using via at used use uses ran run runs".split())
 
 
 def read_scenario(text: str, model_values: list[tuple[str, tuple[int, ...]]], rest: str,
