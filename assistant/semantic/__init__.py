@@ -43,7 +43,7 @@ class MetricSpec(_Strict):
     label: str
     definition: str
     synonyms: tuple[str, ...] = Field(min_length=1)
-    detail: bool = False  # FOCUS billing detail, the assistant's own usage: named to the agent on lookup('more'), not in its first prompt
+    detail: bool = False  # FOCUS billing detail, unit economics, the assistant's own usage: named to the agent on lookup('more'), not in its first prompt
     priced: bool = False  # llm_requests with list prices: may read assistant.query.prices.PRICED_COLUMNS too
 
     @field_validator("unit")
