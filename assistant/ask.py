@@ -21,6 +21,7 @@ from datetime import date
 
 from assistant.analysis import insights
 from assistant.analysis.reconciliation import answer_reconciliation
+from assistant.analysis.whatif import answer_whatif
 from assistant.answer import Answer, AnswerError, AskContext, Route
 from assistant.llm.route import model_answer
 from assistant.query.plan import ANALYSIS_INTENTS, Clarification, Intent, QueryPlan
@@ -42,6 +43,7 @@ ANALYSES: dict[Intent, Callable[..., Answer]] = {
     Intent.FORECAST: insights.answer_forecast,
     Intent.ANOMALIES: insights.answer_anomalies,
     Intent.RECONCILIATION: answer_reconciliation,
+    Intent.WHAT_IF: answer_whatif,
 }
 
 

@@ -56,7 +56,7 @@ def test_contract_keys_are_the_documented_ones():
 
 
 @pytest.mark.parametrize("question, understood, unplaced", [
-    ("cost per 1M input tokens by feature last week", "inference cost · by feature · last week", ["1m"]),
+    ("inference cost per 1M images by feature last week", "inference cost · by feature · last week", ["1m", "images"]),
     ("what is our llm spend on the moon last week", "inference cost · last week", ["moon"]),
     ("average daily inference cost last week", "inference cost · per day · last week · trend", ["average"]),
 ])

@@ -23,6 +23,7 @@ import sqlglot
 from sqlglot import exp
 
 from assistant.present.numbers import figure, money
+from assistant.query.prices import cache_repeat, repeat_saved, request_cost, valid_at
 from assistant.query.window import Window
 from assistant.understand.timewords import default_window
 
@@ -70,43 +71,55 @@ FROM model_prices
 WHERE valid_from <= :now AND (valid_to IS NULL OR valid_to > :now)
 """
 
+# The candidates' requests are re-priced at the small model's prices valid at each request's time
+# (assistant.query.prices, as the what-if "on <model>" does); a request it had no price for keeps its cost.
 _ROUTING = """
 WITH prices AS (PRICES), usage AS (
   SELECT feature, provider, model, count(*) AS requests, sum(cost_usd) AS cost,
-         median(input_tokens) AS median_input, median(output_tokens) AS median_output,
-         sum(input_tokens - coalesce(cached_input_tokens, 0)) AS uncached_input,
-         sum(coalesce(cached_input_tokens, 0)) AS cached_input, sum(output_tokens) AS output
+         median(input_tokens) AS median_input, median(output_tokens) AS median_output
   FROM llm_requests
   WHERE ts >= :start AND ts < :end
   GROUP BY feature, provider, model
+), candidates AS (
+  SELECT u.*, s.provider AS small_provider, s.model_name AS small_model
+  FROM usage AS u
+  JOIN prices AS l ON l.provider = lower(u.provider) AND l.model = lower(u.model) AND l.tier = 'large'
+  JOIN prices AS s ON s.provider = lower(u.provider) AND s.tier = 'small'
+    AND (s.output_price > 0 OR l.output_price = 0)
+  WHERE u.median_input < :max_input AND u.median_output < :max_output
+), repriced AS (
+  SELECT c.feature, c.provider, c.model, c.small_model, sum(coalesce(REQUEST_COST, r.cost_usd)) AS repriced
+  FROM candidates AS c
+  JOIN llm_requests AS r ON r.feature IS NOT DISTINCT FROM c.feature AND r.provider = c.provider AND r.model = c.model
+    AND r.ts >= :start AND r.ts < :end
+  LEFT JOIN model_prices AS p ON lower(p.provider) = c.small_provider AND lower(p.model) = lower(c.small_model) AND VALID_AT
+  GROUP BY c.feature, c.provider, c.model, c.small_model
 )
-SELECT u.feature, u.provider, u.model, u.requests, u.cost, u.median_input, u.median_output,
-       s.model_name AS small_model,
-       (u.uncached_input * s.input_price + u.cached_input * s.cached_price + u.output * s.output_price) / 1e6 AS repriced
-FROM usage AS u
-JOIN prices AS l ON l.provider = lower(u.provider) AND l.model = lower(u.model) AND l.tier = 'large'
-JOIN prices AS s ON s.provider = lower(u.provider) AND s.tier = 'small'
-  AND (s.output_price > 0 OR l.output_price = 0)
-WHERE u.median_input < :max_input AND u.median_output < :max_output
-ORDER BY u.cost DESC
+SELECT c.feature, c.provider, c.model, c.requests, c.cost, c.median_input, c.median_output, c.small_model, x.repriced
+FROM candidates AS c
+JOIN repriced AS x ON x.feature IS NOT DISTINCT FROM c.feature AND x.provider = c.provider AND x.model = c.model
+  AND x.small_model = c.small_model
+ORDER BY c.cost DESC
 """
 
-# A repeat is a request whose prompt_hash was already seen that day (SEMANTICS.md, repeat_share).
+# A repeat is a request whose prompt_hash was already sent that day (SEMANTICS.md, repeat_share); its saving is
+# priced at its model's prices valid at its time (assistant.query.prices, as the what-if "cache repeated prompts").
 _CACHING = """
-WITH prices AS (PRICES), seen AS (
-  SELECT feature, provider, model, input_tokens - coalesce(cached_input_tokens, 0) AS uncached,
-         row_number() OVER (PARTITION BY date_trunc('day', ts), prompt_hash ORDER BY ts, request_id) AS nth
+WITH seen AS (
+  SELECT *, REPEAT AS is_repeat
   FROM llm_requests
   WHERE ts >= :start AND ts < :end AND prompt_hash IS NOT NULL
 )
-SELECT r.feature, r.model, count(*) AS requests, count_if(r.nth > 1) AS repeats,
-       sum(r.uncached) FILTER (WHERE r.nth > 1) AS repeat_uncached_tokens,
-       min(p.input_price) AS input_price, min(p.cached_price) AS cached_price
+SELECT r.feature, r.model, count(*) AS requests, count_if(r.is_repeat) AS repeats,
+       sum(r.input_tokens - coalesce(r.cached_input_tokens, 0) - coalesce(r.cache_write_input_tokens, 0))
+         FILTER (WHERE r.is_repeat) AS repeat_uncached_tokens,
+       sum(REPEAT_SAVED) FILTER (WHERE r.is_repeat) AS saved,
+       min(p.input_usd_per_mtok) AS input_price, min(coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok)) AS cached_price
 FROM seen AS r
-JOIN prices AS p ON p.provider = lower(r.provider) AND p.model = lower(r.model)
-WHERE p.cached_price < p.input_price
+JOIN model_prices AS p ON lower(p.provider) = lower(r.provider) AND lower(p.model) = lower(r.model) AND VALID_AT
+WHERE coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok) < p.input_usd_per_mtok
 GROUP BY r.feature, r.model
-ORDER BY repeat_uncached_tokens DESC
+ORDER BY saved DESC
 """
 
 _RETRIES = """
@@ -169,6 +182,15 @@ ORDER BY excess DESC
 """
 
 
+# The shared re-pricing pieces a template names (assistant.query.prices): one formula for findings and what-ifs.
+_REPRICING = {
+    "REQUEST_COST": lambda: request_cost("r", "p"),
+    "VALID_AT": lambda: valid_at("p", "r"),
+    "REPEAT": cache_repeat,
+    "REPEAT_SAVED": lambda: repeat_saved("r", "p"),
+}
+
+
 class RowReader(Protocol):
     """Runs one of the templates above with its `:name` values bound; the rows as dicts."""
 
@@ -194,6 +216,8 @@ def bind(template: str, **values: object) -> str:
     def fill(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Placeholder):
             return _literal(values[node.name])
+        if isinstance(node, exp.Column) and not node.table and node.name in _REPRICING:
+            return _REPRICING[node.name]().copy()
         return node
 
     return tree.transform(fill).sql(dialect="duckdb")
@@ -252,7 +276,7 @@ def _caching(rows: RowReader, per_month: float) -> list[Saving]:
         if not row["repeats"]:
             continue
         tokens = row["repeat_uncached_tokens"] or 0
-        saved = tokens * (row["input_price"] - row["cached_price"]) / 1e6
+        saved = row["saved"] or 0.0
         share = row["repeats"] / row["requests"]
         found.append(Saving(
             "prompt_caching", "feature", row["feature"], saved * per_month,

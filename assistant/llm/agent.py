@@ -328,7 +328,7 @@ def lookup_text(text: str, planner: Planner, memory: Memory | None = None, limit
     from warehouse.contract import QUERYABLE
 
     name = text.strip().lower()
-    if name == "more":  # the detail the first prompt leaves out (FOCUS billing, the assistant's own usage)
+    if name == "more":  # the detail the first prompt leaves out (FOCUS billing, unit economics, the assistant's own usage)
         metrics = " ".join(n for n, m in planner.model.metrics.items() if m.detail)
         dimensions = " ".join(n for n, d in planner.model.dimensions.items() if d.detail)
         return f"More metrics: {metrics}\nMore dimensions: {dimensions}"

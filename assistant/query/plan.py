@@ -32,11 +32,13 @@ class Intent(StrEnum):
     SAVINGS = "savings"
     FORECAST = "forecast"
     RECONCILIATION = "reconciliation"
+    WHAT_IF = "what_if"
 
 
 INTENTS = tuple(Intent)
 # Intents answered by an analysis of their own rather than by one query.
-ANALYSIS_INTENTS = (Intent.ANOMALIES, Intent.SAVINGS, Intent.FORECAST, Intent.RECONCILIATION)
+ANALYSIS_INTENTS = (Intent.ANOMALIES, Intent.SAVINGS, Intent.FORECAST, Intent.RECONCILIATION, Intent.WHAT_IF)
+SCENARIOS = ("reprice", "cache", "batch", "shorter", "ceiling", "self_hosted")
 # Dimensions whose values are ids of things (a resource, a SKU, a user, an invoice, a commitment): a row without one
 # is not a thing, so a ranking of them leaves it out ("our 5 most expensive resources" are resources).
 ID_DIMENSIONS = frozenset({"resource", "sku", "user", "invoice", "sku_price", "commitment_id", "capacity_reservation", "commitment"})
@@ -69,6 +71,32 @@ class Threshold:
 
 
 @dataclass(frozen=True)
+class Scenario:
+    """A what-if: the change priced against the window's actual traffic (assistant/analysis/whatif.py).
+
+    reprice: the traffic at `model`'s prices; cache: repeated prompts (within `ttl_minutes`, else the same day)
+    at the cached-input price; batch: at the batch discount (`percent` when said); shorter: prompts `percent`
+    shorter; ceiling: no request above `ceiling_usd` (else the budgets' ceilings); self_hosted: the self-hosted
+    models' GPU cost per 1M tokens beside the API models' prices for the same traffic (`model`: the one named).
+    """
+
+    kind: str
+    model: str | None = None
+    percent: float | None = None
+    ttl_minutes: float | None = None
+    ceiling_usd: float | None = None
+    per_month: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in SCENARIOS:
+            raise ValueError(f"unknown scenario {self.kind!r}")
+
+    def describe(self) -> str:
+        said = {"model": self.model, "percent": self.percent, "ttl_minutes": self.ttl_minutes, "ceiling_usd": self.ceiling_usd}
+        return ", ".join([self.kind] + [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in said.items() if v is not None])
+
+
+@dataclass(frozen=True)
 class QueryPlan:
     intent: Intent
     metrics: tuple[str, ...]
@@ -82,6 +110,7 @@ class QueryPlan:
     ratio: str | None = None  # "share" (X as a share of Y) or "per" (X per Y): metrics[0] over metrics[1]
     billing_period: bool = False  # "the October invoice": billing rows by BillingPeriodStart, not the charge period
     thresholds: tuple[Threshold, ...] = ()  # groups kept: "features that spent more than $50"
+    scenario: Scenario | None = None  # what_if: the change to price
 
     def __post_init__(self) -> None:
         if self.intent not in INTENTS:
@@ -118,6 +147,8 @@ class QueryPlan:
             text += f", {threshold.describe()}"
         if self.ratio:
             text += f", {self.ratio}"
+        if self.scenario:
+            text += f", what if {self.scenario.describe()}"
         if self.limit:
             text += f", {'bottom' if self.ascending else 'top'} {self.limit}"
         return text

@@ -21,7 +21,7 @@ _INTENT_WORDS = {
     Intent.WHY_CHANGED: "why it changed", Intent.COMPARISON: "compared", Intent.SHARE: "share",
     Intent.TREND: "trend", Intent.BUDGET: "against budget", Intent.FORECAST: "month-end forecast",
     Intent.ANOMALIES: "anomalies", Intent.SAVINGS: "savings opportunities", Intent.UNIT_COST: "unit cost",
-    Intent.RECONCILIATION: "tracked against billed",
+    Intent.RECONCILIATION: "tracked against billed", Intent.WHAT_IF: "what-if (an estimate)",
 }
 
 
@@ -46,6 +46,8 @@ def reading_of(plan: QueryPlan, model: SemanticModel) -> dict[str, Any]:
     parts.append(window)
     if plan.limit:
         parts.append(f"{'bottom' if plan.ascending else 'top'} {plan.limit}")
+    if plan.scenario is not None:
+        parts.append(f"what-if: {plan.scenario.describe()}")
     if plan.intent in _INTENT_WORDS:
         parts.append(_INTENT_WORDS[plan.intent])
     return {"metrics": list(plan.metrics), "by": list(plan.dimensions), "filters": filters, "window": plan.window.label,

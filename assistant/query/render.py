@@ -18,6 +18,7 @@ from datetime import date
 from sqlglot import exp
 
 from assistant.query.plan import ID_DIMENSIONS, QueryPlan
+from assistant.query.prices import priced_requests
 from assistant.semantic import SemanticModel, load_semantic_model
 
 BILLING_PERIOD = "BillingPeriodStart"
@@ -141,7 +142,7 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
         ratio = exp.Div(this=exp.paren(numerator.copy()),
                         expression=exp.func("nullif", exp.paren(denominator.copy()), exp.Literal.number(0)))
         projections.append(exp.alias_(ratio, name))
-    query = exp.select(*projections).from_(table).where(exp.and_(*conditions))
+    query = exp.select(*projections).from_(_source(plan, table, model)).where(exp.and_(*conditions))
     if groups:
         query = query.group_by(*[expression.copy() for _, expression in groups])
     main_expression = model.metrics[main].expression
@@ -170,6 +171,13 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     if plan.limit:
         query = query.limit(plan.limit)
     return query
+
+
+def _source(plan: QueryPlan, table: str, model: SemanticModel) -> exp.Expr:
+    """The table, or for a priced metric the requests with their list prices under the table's own name."""
+    if not any(model.metrics[m].priced for m in plan.metrics):
+        return exp.to_table(table)
+    return priced_requests(table).subquery(table)
 
 
 def dimension_filter(f, table: str, model: SemanticModel) -> exp.Expr:

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlglot import exp
 
+from assistant.query.prices import PRICED_COLUMNS
 from warehouse.contract import QUERYABLE as TABLES
 
 MODEL_PATH = Path(__file__).with_name("model.yaml")
@@ -42,7 +43,8 @@ class MetricSpec(_Strict):
     label: str
     definition: str
     synonyms: tuple[str, ...] = Field(min_length=1)
-    detail: bool = False  # FOCUS billing detail, the assistant's own usage: named to the agent on lookup('more'), not in its first prompt
+    detail: bool = False  # FOCUS billing detail, unit economics, the assistant's own usage: named to the agent on lookup('more'), not in its first prompt
+    priced: bool = False  # llm_requests with list prices: may read assistant.query.prices.PRICED_COLUMNS too
 
     @field_validator("unit")
     @classmethod
@@ -81,6 +83,7 @@ class Metric:
     synonyms: tuple[str, ...]
     sql: str
     detail: bool = False
+    priced: bool = False  # read over `priced_requests()` (each request with its model's list prices), not the bare table
 
 
 @dataclass(frozen=True)
@@ -127,8 +130,8 @@ def _parse(sql: str, where: str) -> exp.Expr:
         raise SemanticModelError(f"{where}: cannot parse {sql!r}: {error}") from None
 
 
-def _check_columns(expression: exp.Expr, table: str, where: str) -> None:
-    known = {c.lower() for c in TABLES[table].column_names}
+def _check_columns(expression: exp.Expr, table: str, where: str, extra: tuple[str, ...] = ()) -> None:
+    known = {c.lower() for c in TABLES[table].column_names} | set(extra)
     for column in expression.find_all(exp.Column):
         if column.name.lower() not in known:
             raise SemanticModelError(f"{where}: {table} has no column {column.name!r}")
@@ -151,9 +154,12 @@ def load_semantic_model(path: Path = MODEL_PATH) -> SemanticModel:
     for name, spec in raw.metrics.items():
         if spec.table not in raw.tables:
             raise SemanticModelError(f"metric {name}: unknown table {spec.table}")
+        if spec.priced and spec.table != "llm_requests":
+            raise SemanticModelError(f"metric {name}: only llm_requests metrics can be priced")
         expression = _parse(spec.expression, f"metric {name}")
-        _check_columns(expression, spec.table, f"metric {name}")
-        metrics[name] = Metric(name, spec.table, expression, spec.unit, spec.label, spec.definition, spec.synonyms, spec.expression, spec.detail)
+        _check_columns(expression, spec.table, f"metric {name}", PRICED_COLUMNS if spec.priced else ())
+        metrics[name] = Metric(name, spec.table, expression, spec.unit, spec.label, spec.definition, spec.synonyms,
+                               spec.expression, spec.detail, spec.priced)
     dimensions: dict[str, Dimension] = {}
     for name, dimension in raw.dimensions.items():
         parsed: dict[str, exp.Expr] = {}

@@ -18,6 +18,7 @@ from assistant.query.plan import Intent, QueryPlan
 from assistant.semantic import SemanticModel
 from assistant.semantic.tags import COVERAGE_PREFIX, COVERAGE_WORDS, is_tag
 from assistant.understand.reading import NUMBER_WORDS
+from assistant.understand.scenarios import WHAT_IF_WORDS
 from assistant.understand.vocabulary import TIME_WORDS, PhraseMatch
 
 # Words that ask, point or are polite: they never change what is asked (and the pieces of "what's", "don't").
@@ -105,6 +106,7 @@ _INTENT_WORDS: dict[str, frozenset[str]] = {
         "waste wasted wasting leak leaks leaking save saving savings money reduce cut optimize optimise optimizing "
         "optimization recommend recommendation recommendations opportunities opportunity where".split()
     ),
+    Intent.WHAT_IF: WHAT_IF_WORDS,
 }
 _GROUPING_WORDS = frozenset(
     "by per each every across which what between split broken break down breakdown distributed distribution among "
@@ -137,7 +139,7 @@ def unplaced_words(plan: QueryPlan, tokens: tuple[str, ...], phrases: tuple[Phra
     for i, token in enumerate(tokens):
         if i in placed or token in FILLERS or token in grammar or token in left:
             continue
-        if _is_limit(i, tokens, plan):
+        if _is_limit(i, tokens, plan) or (plan.intent == Intent.WHAT_IF and _is_number(token)):
             continue
         left.append(token)
     return left
@@ -227,6 +229,11 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool, including: 
     if follow_up:  # "what about the month before?": the shift of the previous window
         words |= _FOLLOW_UP_WORDS | TIME_WORDS | {"day", "days", "hour", "hours", "period"}
     return frozenset(words)
+
+
+def _is_number(token: str) -> bool:
+    """'30', '30%', '0.05', '$0.05': the figures a what-if reads (a percent, a ceiling, a TTL)."""
+    return token.lstrip("$").rstrip("%").replace(".", "", 1).isdigit()
 
 
 def _is_limit(i: int, tokens: tuple[str, ...], plan: QueryPlan) -> bool:

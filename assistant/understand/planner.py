@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from assistant.query.plan import Clarification, Filter, Intent, QueryPlan, Threshold
+from assistant.query.plan import Clarification, Filter, Intent, QueryPlan, Scenario, Threshold
 from assistant.query.reading import reading_of
 from assistant.query.render import is_additive
 from assistant.query.window import Window
@@ -62,6 +62,7 @@ from assistant.understand.reading import (
     read_limit,
     unknown_value,
 )
+from assistant.understand.scenarios import WHAT_IF_WORDS, read_scenario, target_positions
 from assistant.understand.suggestions import similar_questions
 from assistant.understand.timewords import TimeMatch, default_window, find_time_window, previous_window, shift_window
 from assistant.understand.values import SEPARATORS, ValueIndex, best_matches
@@ -118,6 +119,8 @@ class Reading:
     ratio: str | None = None  # "share" or "per": metrics[0] over metrics[1]
     thresholds: tuple[Threshold, ...] = ()
     threshold_positions: frozenset[int] = frozenset()
+    scenario: Scenario | None = None  # what_if: the change to price
+    scenario_positions: frozenset[int] = frozenset()  # the target model of a re-pricing and the word before it
 
     @property
     def taken(self) -> set[int]:
@@ -126,7 +129,8 @@ class Reading:
 
     @property
     def filter_positions(self) -> set[int]:
-        return {i for f in self.filters for i in f[2]} | set(self.status_positions) | set(self.threshold_positions)
+        return ({i for f in self.filters for i in f[2]} | set(self.status_positions) | set(self.threshold_positions)
+                | set(self.scenario_positions))
 
 
 Stage = Callable[[Reading, PlannerContext, Planner], "Reading | Clarification"]
@@ -317,12 +321,15 @@ def find_filters(reading: Reading, context: PlannerContext, planner: Planner) ->
         {previous_table} if (previous_table := _table_of(context.previous, model)) else set()
     )
     named_dimensions = {m.span: m.name for m in reading.phrases if m.kind == "dimension"}
-    filters, problem = _filters(list(reading.tokens), reading.taken, planner, reading.rest, tables, named_dimensions)
+    # A what-if prices LLM requests: a word that names values of other tables only ("the API models": billing's
+    # "OpenAI API") is no filter of it.
+    strict = {"llm_requests", "model_prices"} if read_scenario(reading.text, [], reading.rest) is not None else None
+    filters, problem = _filters(list(reading.tokens), reading.taken, planner, reading.rest, tables, named_dimensions, strict)
     if problem:
         return problem
     reading = replace(reading, filters=tuple(filters), **_status(reading))
     unknown_name = unknown_value(list(reading.tokens), reading.taken | reading.filter_positions)
-    if unknown_name:
+    if unknown_name and not (strict and unknown_name in WHAT_IF_WORDS):  # "self-hosted" in a what-if is its word
         return Clarification(
             ErrorKind.NOT_FOUND,
             f"I don't find {unknown_name!r} in your data. Check the name, or ask for a breakdown to see the values there are.",
@@ -403,6 +410,8 @@ def find_dimensions(reading: Reading, context: PlannerContext, planner: Planner)
     if "publisher" in dimensions and metrics in ([], ["cost"]) and "marketplace" in tokens:
         metrics = ["marketplace_spend"]  # "our marketplace vendors by spend": only what was bought through a marketplace
     unknown = _unknown_dimension(list(tokens), reading.taken | reading.filter_positions, planner)
+    if unknown is not None and _scenario(reading) is not None:
+        unknown = None  # "save by switching support-chat to gpt-4o-mini": the change, not a grouping
     return replace(reading, dimensions=tuple(dimensions), metrics=tuple(metrics), unknown_dimension=unknown)
 
 
@@ -427,7 +436,9 @@ def find_follow_up(reading: Reading, context: PlannerContext, planner: Planner) 
     if RECONCILE.search(text) and not follow_up:
         metrics = ("inference_cost",)  # tracked against billed: the requests' cost is what is reconciled
     if not metrics and not follow_up and (ANOMALY.search(text) or SAVINGS_INTENT.search(text)):
-        metrics = ("cost",)  # "anything unusual?", "where are we wasting money?": every series is looked at
+        metrics = ("cost",)
+    if not metrics and not follow_up and _scenario(reading) is not None:
+        metrics = ("inference_cost",)  # "what if summarize's prompts were 30% shorter?": its cost is what changes  # "anything unusual?", "where are we wasting money?": every series is looked at
     if not metrics:
         if follow_up and previous is not None:
             metrics = previous.metrics
@@ -451,6 +462,9 @@ def find_intent(reading: Reading, context: PlannerContext, planner: Planner) -> 
     model, text = planner.model, reading.text
     table = model.metrics[reading.metrics[0]].table
     metrics = [m for m in reading.metrics if model.metrics[m].table == table] or list(reading.metrics[:1])
+    scenario = _scenario(reading)
+    if scenario is not None:  # "what would summarize have cost on gpt-4o-mini?": a change priced, an analysis
+        return _what_if(reading, scenario)
     dimensions = list(reading.dimensions)
     for dimension, count in _values_per_dimension(reading.filters).items():
         if count > 1 and dimension not in dimensions and not NEGATION.search(text):
@@ -467,6 +481,29 @@ def find_intent(reading: Reading, context: PlannerContext, planner: Planner) -> 
     if intent == Intent.COMPARISON and dimensions and not (reading.time and reading.time.comparison):
         intent = Intent.BREAKDOWN
     return replace(reading, metrics=tuple(metrics), dimensions=tuple(dimensions), intent=Intent(intent))
+
+
+def _model_values(reading: Reading) -> list[tuple[str, tuple[int, ...]]]:
+    return [(value, positions) for dimension, value, positions in reading.filters if dimension == "model"]
+
+
+def _scenario(reading: Reading) -> Scenario | None:
+    return read_scenario(reading.text, _model_values(reading), reading.rest, reading.tokens)
+
+
+def _what_if(reading: Reading, scenario: Scenario) -> Reading:
+    """A what-if prices the requests' inference cost; a re-pricing's target model is no filter of the traffic."""
+    filters, positions = reading.filters, frozenset[int]()
+    if scenario.kind == "reprice" and scenario.model is not None:
+        positions = frozenset(target_positions(_model_values(reading), scenario.model))
+        filters = tuple(f for f in filters if not (f[0] == "model" and f[1] == scenario.model))
+    dimensions = list(reading.dimensions)
+    for dimension, count in _values_per_dimension(filters).items():
+        if count > 1 and dimension not in dimensions and not NEGATION.search(reading.text):
+            dimensions.append(dimension)  # "summarize on gpt-4o vs claude-sonnet-4 ...": one row each
+    metrics = ("cost_per_mtok",) if scenario.kind == "self_hosted" else ("inference_cost",)
+    return replace(reading, metrics=metrics, dimensions=tuple(dimensions), filters=filters, intent=Intent.WHAT_IF,
+                   scenario=scenario, scenario_positions=positions)
 
 
 def find_tag_keys(reading: Reading, context: PlannerContext, planner: Planner) -> Reading | Clarification:
@@ -565,6 +602,11 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
             notes=("total",) if re.search(r"\b(total|overall|whole|company)\b", text) else (),
         )
     plan_filters = _plan_filters(reading)
+    if intent == Intent.WHAT_IF:
+        for check in _check_table(model, "llm_requests", dimensions, plan_filters, metrics):
+            return check
+        return QueryPlan(intent=intent, metrics=tuple(metrics), window=window, dimensions=tuple(dimensions),
+                         filters=plan_filters, scenario=reading.scenario)
     if intent == Intent.SAVINGS:
         # "optimize GPU usage": everyday words that happen to be values elsewhere ("Usage") do not narrow it.
         plan_filters = tuple(f for f in plan_filters if table in model.dimensions[f.dimension].columns)
@@ -705,8 +747,10 @@ def _breakdowns(dimensions, phrases, filters, tokens) -> list[str]:
     return kept
 
 
-def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named_dimensions=None):
-    """[(dimension, value, positions)] found in the question, or a Clarification when ambiguous."""
+def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named_dimensions=None, strict: set[str] | None = None):
+    """[(dimension, value, positions)] found in the question, or a Clarification when ambiguous.
+
+    `strict`: only values held in these tables are read (the others are left to the words' other meanings)."""
     named_dimensions = named_dimensions or {}
     found = []
     candidates = planner.values.find_exact_names(tokens) + planner.values.find(tokens, taken, planner.question_words)
@@ -716,6 +760,10 @@ def _filters(tokens, taken, planner: Planner, text: str, tables: set[str], named
 
     candidates.sort(key=lambda m: (-(3 if beside_named(m) else m.quality), -(m.span[1] - m.span[0]), m.span[0]))
     for readings in best_matches(candidates):
+        if strict is not None:
+            readings = [m for m in readings if strict & set(planner.values.tables_of(m.dimension, m.value))]
+            if not readings:
+                continue
         if tables:  # a value in a dimension the metric's table has beats the same words elsewhere
             usable = [m for m in readings if tables & set(planner.values.tables_of(m.dimension, m.value))]
             readings = usable or readings
@@ -860,4 +908,5 @@ def _edit(previous: QueryPlan, reading: Reading, context: PlannerContext, planne
         # "the March invoice" -> "by provider" -> "and February?": still invoices, when the window is still a month
         billing_period=(previous.billing_period and table == "billing" and window.start.day == 1 and window.days <= 31)
         or _billing_period(reading, table),
+        scenario=previous.scenario if new_intent == Intent.WHAT_IF else None,  # "and by team?" of a what-if
     )

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.semantic import SemanticModel, load_semantic_model  # noqa: F401 - used by the doctest
+from assistant.understand.scenarios import WHAT_IF_WORDS
 
 TOKEN = re.compile(r"[a-z0-9][a-z0-9_.\-]*[a-z0-9]|[a-z0-9]|%")
 
@@ -208,7 +209,7 @@ class Vocabulary:
         """
         fixed = []
         for token in tokens:
-            if token in self.words or token in COMMON_WORDS or len(token) < 3:
+            if token in self.words or token in COMMON_WORDS or token in WHAT_IF_WORDS or len(token) < 3:
                 fixed.append(token)
                 continue
             if len(token) >= 4 and token.endswith("s") and token[:-1] in self.words:
