@@ -65,7 +65,8 @@ def _column(answer, name):
 
 @pytest.mark.parametrize("question, column, sql", [
     ("cost per 1M output tokens by model last month", "cost_per_mtok_output",
-     f"SELECT model, sum(cost_usd) / nullif(sum(output_tokens), 0) * 1e6 FROM llm_requests WHERE {LAST_MONTH} GROUP BY model"),
+     f"SELECT r.model, sum(r.output_tokens * p.output_usd_per_mtok) / nullif(sum(r.output_tokens), 0) FROM llm_requests AS r "
+     f"{PRICE_AT_TS} WHERE r.{LAST_MONTH} AND p.output_usd_per_mtok IS NOT NULL GROUP BY r.model HAVING sum(r.output_tokens) > 0"),
     ("cache hit rate by feature last week", "cache_hit_rate",
      f"SELECT feature, sum(cached_input_tokens) / sum(input_tokens) FROM llm_requests WHERE {LAST_WEEK} GROUP BY feature"),
     ("what did caching save last week?", "caching_savings",

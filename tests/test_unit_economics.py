@@ -17,6 +17,9 @@ from tests.unit_economics_data import AS_OF, load_warehouse
 COST = 0.07805
 INPUT = 1000 + 2000 + 100 + 4 * 3000 + 600_000
 OUTPUT = 100 + 500 + 0 + 4 * 50 + 400_000
+# Input tokens x their price per 1M, by hand: gpt-big 800 x 10 + 200 x 5 (req 1) + 2000 x 10 + 100 x 10; claude-x
+# 3000 x 3 (req 3) + 2000 x 3 + 1000 x 0.3 (req 4) + 2000 x 3 + 1000 x 3.75 written (req 5) + 3000 x 3 (req 6); llama 0.
+INPUT_PRICED = {"gpt-big": 8000 + 1000 + 20_000 + 1000, "claude-x": 9000 + 6300 + 9750 + 9000}
 # List cost: request 2 lists at (2000 x 10 + 500 x 30) / 1e6 = 0.035 where 0.028 was paid; the others paid list.
 LIST = COST + 0.035 - 0.028
 # Caching saved: request 1's 200 cached at 10 - 5, request 4's 1000 at 3 - 0.3, less request 5's 1000 written at 3.75 - 3.
@@ -41,12 +44,12 @@ def figures(answer) -> dict | float:
 
 
 @pytest.mark.parametrize("question, metric, expected", [
-    ("cost per 1M output tokens by model last week", "cost_per_mtok_output",
-     {"gpt-big": 0.041 / 600 * 1e6, "claude-x": 0.03705 / 200 * 1e6, "llama-x": 0.0}),
-    ("cost per 1M input tokens last week", "cost_per_mtok_input", COST / INPUT * 1e6),
-    ("cost per 1k output tokens last week", "cost_per_ktok_output", COST / OUTPUT * 1e3),
+    # What each side's tokens cost at the prices of their time, per token of that side (not all cost over them).
+    ("cost per 1M output tokens by model last week", "cost_per_mtok_output", {"gpt-big": 30.0, "claude-x": 15.0, "llama-x": 0.0}),
+    ("cost per 1M input tokens last week", "cost_per_mtok_input", (INPUT_PRICED["gpt-big"] + INPUT_PRICED["claude-x"]) / INPUT),
+    ("cost per 1k output tokens last week", "cost_per_ktok_output", (600 * 30 + 200 * 15) / OUTPUT / 1e3),
     ("cost per 1k input tokens by feature last week", "cost_per_ktok_input",
-     {"summarize": 0.041 / 3100 * 1e3, "support-chat": 0.03705 / 612_000 * 1e3}),
+     {"summarize": INPUT_PRICED["gpt-big"] / 3100 / 1e3, "support-chat": INPUT_PRICED["claude-x"] / 612_000 / 1e3}),
     ("cache hit rate by feature last week", "cache_hit_rate", {"summarize": 200 / 3100, "support-chat": 1000 / 612_000}),
     ("what did caching save last week?", "caching_savings", sum(CACHE_SAVED.values())),
     ("caching savings by feature last week", "caching_savings", CACHE_SAVED),

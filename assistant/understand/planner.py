@@ -729,6 +729,10 @@ def _values_per_dimension(filters) -> dict[str, int]:
     return {d: len(v) for d, v in counts.items()}
 
 
+# A grouping word before a value and its dimension ("each chat model", "per prod cluster") groups by the dimension.
+GROUPING_BEFORE_VALUE = frozenset({"each", "every", "per", "by"})
+
+
 def _breakdowns(dimensions, phrases, filters, tokens) -> list[str]:
     """Dimensions to group by: not those that only describe a value beside them ("team search", "OpenSearch service")."""
     if not filters:
@@ -740,6 +744,7 @@ def _breakdowns(dimensions, phrases, filters, tokens) -> list[str]:
         descriptive = spans and all(
             (span[0] - 1 in value_edges or span[1] in value_edges)
             and (span[0] == 0 or tokens[span[0] - 1] not in BY_WORDS)
+            and (span[0] < 2 or tokens[span[0] - 2] not in GROUPING_BEFORE_VALUE)  # "for each chat model": by model
             for span in spans
         )
         if not descriptive:
