@@ -198,17 +198,18 @@ def test_a_what_if_at_the_models_own_prices_is_the_actual_cost(rows):
     for model in ("a", "b"):
         plan = QueryPlan("what_if", ("inference_cost",), Window("2026", AS_OF.replace(month=1, day=1), AS_OF.replace(month=12, day=31)),
                          filters=(Filter("model", (model,)),), scenario=Scenario("reprice", model=model))
-        [(_, _, actual, whatif, difference)] = con.execute(scenario_query(plan).sql("duckdb")).fetchall()
+        [(_, _, actual, whatif, difference, savings)] = con.execute(scenario_query(plan).sql("duckdb")).fetchall()
         assert (actual or 0.0) == pytest.approx(paid[model], rel=1e-9, abs=1e-12)
         assert (whatif or 0.0) == pytest.approx(paid[model], rel=1e-9, abs=1e-12)
         assert abs(difference or 0.0) <= 1e-9 * max(paid[model], 1e-9) + 1e-12
+        assert savings == pytest.approx(-(difference or 0.0), abs=1e-12) if savings is not None else difference is None
 
 
 def test_a_what_if_on_the_session_warehouse_at_own_prices_is_actual(executor):
     """On the shared tiny warehouse (gpt-4o's price changes mid-month, some costs priced at ingest)."""
     plan = QueryPlan("what_if", ("inference_cost",), Window("October", AS_OF.replace(month=10, day=1), AS_OF.replace(month=11, day=1)),
                      filters=(Filter("model", ("gpt-4o",)),), scenario=Scenario("reprice", model="gpt-4o"))
-    [(requests, repriced, actual, whatif, _)] = executor.run_sql(scenario_query(plan).sql("duckdb")).rows
+    [(requests, repriced, actual, whatif, _, _)] = executor.run_sql(scenario_query(plan).sql("duckdb")).rows
     assert requests == repriced > 0
     assert whatif == pytest.approx(actual, rel=1e-6)
 

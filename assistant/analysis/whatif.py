@@ -2,8 +2,9 @@
 
 Each scenario (`assistant.query.plan.Scenario`) is one query over the window's
 `llm_requests` (the plan's filters applied, one row per group of its dimensions):
-`requests`, `actual_cost` (the logged `cost_usd`), `whatif_cost` and `difference`
-(what-if minus actual; negative is a saving). Prices come from `model_prices`
+`requests`, `actual_cost` (the logged `cost_usd`), `whatif_cost`, `difference`
+(what-if minus actual; negative is a saving) and `savings` (actual minus what-if: the same
+figure the way "how much would we save" asks it). Prices come from `model_prices`
 valid at each request's time, through `assistant.query.prices` — the same code
 as the savings finder's routing and caching findings, so a finding and its
 what-if give the same figure.
@@ -150,7 +151,8 @@ def scenario_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.S
     if scenario.kind == "reprice":
         projections.append(exp.alias_(exp.Count(this=exp.column("input_usd_per_mtok", table="p")), "repriced_requests"))
     projections += [exp.alias_(actual, "actual_cost"), exp.alias_(whatif.copy(), "whatif_cost"),
-                    exp.alias_(exp.Sub(this=whatif.copy(), expression=actual.copy()), "difference")]
+                    exp.alias_(exp.Sub(this=whatif.copy(), expression=actual.copy()), "difference"),
+                    exp.alias_(exp.Sub(this=actual.copy(), expression=whatif.copy()), "savings")]
     if scenario.per_month:
         scale = exp.Literal.number(MONTH_DAYS / max(plan.window.days, 1))
         projections.append(exp.alias_(exp.Mul(this=exp.paren(exp.Sub(this=whatif.copy(), expression=actual.copy())),

@@ -35,11 +35,12 @@ SHORTER = re.compile(
     r"|\b(?:shorter|smaller|trimm?(?:ed)?|cut|shrunk|shrink|reduced?)\b[\w\s']{0,30}?\bby\s+(?P<m>\d+(?:\.\d+)?)\s*(?:%|percent)"
 )
 # A ceiling's amount: "$0.05", "0.05 dollars", "5 cents" (the question's words arrive without "$").
-MONEY = re.compile(r"(?<![\w.])(?:(?P<cents>\d+(?:\.\d+)?)\s?cents?\b|\$?\s?(?P<usd>\d+(?:\.\d+)?)(?![\d.])"
+MONEY = re.compile(r"(?<![\w.-])(?:(?P<cents>\d+(?:\.\d+)?)\s?cents?\b|\$?\s?(?P<usd>\d+(?:\.\d+)?)(?![\d.a-z])"
                    r"(?!\s*(?:%|percent|x\b|k\b|m\b|[-\s]?(?:seconds?|minutes?|hours?|days?|weeks?|months?|requests?|calls?|tokens?)\b)))")
 PERCENT = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent)")
-TTL = re.compile(r"(?P<n>\d+(?:\.\d+)?)[- ]?(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|days?)\b")
-TTL_WORDS = re.compile(r"\b(?:ttl|time[- ]to[- ]live|expir\w*|cache lifetime|kept for|for up to)\b")
+TTL = re.compile(r"(?P<n>\d+(?:\.\d+)?|\ban?|\bone)[- ]?(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|days?)\b")
+TTL_WORDS = re.compile(r"\b(?:ttl|time[- ]to[- ]live|expir\w*|cache lifetime|kept for|for up to"
+                       r"|for (?:an?|one|\d+(?:\.\d+)?)[- ]?(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?))\b")
 MINUTES = {"s": 1 / 60, "m": 1.0, "h": 60.0, "d": 1440.0}
 SELF_HOSTED = re.compile(r"\bself[- ]?hosted\b|\bour own (?:models?|llms?)\b|\bin[- ]house (?:models?|llms?)\b|\bllama\b")
 VERSUS = re.compile(r"\b(?:cheaper|more expensive|pricier|vs|versus|compared?|compare|than|against|beside|side by side)\b")
@@ -122,4 +123,7 @@ def _ttl(text: str) -> float | None:
     if not TTL_WORDS.search(text):
         return None
     found = TTL.search(text)
-    return float(found["n"]) * MINUTES[found["unit"][0]] if found else None
+    if found is None:
+        return None
+    count = 1.0 if found["n"] in ("a", "an", "one") else float(found["n"])  # "for an hour"
+    return count * MINUTES[found["unit"][0]]
