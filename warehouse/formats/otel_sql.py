@@ -195,8 +195,12 @@ def _attribute_lists(attributes: exp.Expr, prefix: str) -> list[exp.Expr]:
             exp.alias_(each(_nothing_else(value)), f"{prefix}_only")]
 
 
-def _lookups(attributes: exp.Expr, prefix: str, keys: dict[str, str], tagged: set[str]) -> list[exp.Expr]:
-    """Per attribute name: its text t, whether it is plain p (an absent one is), its list a (for `key:` tags)."""
+def _lookups(attributes: exp.Expr, prefix: str, keys: dict[str, str], tagged: set[str], counts: frozenset[str] | set[str] = frozenset()) -> list[exp.Expr]:
+    """Per attribute name: its text t, whether it is plain p (an absent one is), its list a (for `key:` tags).
+
+    A count (in `counts`) keeps its text as written: `_row` accepts only digits there, which Python
+    reads as the same number whichever member held them.
+    """
     columns = []
     reversed_keys = exp.column(f"{prefix}_keys")
     for key, n in keys.items():
@@ -204,9 +208,14 @@ def _lookups(attributes: exp.Expr, prefix: str, keys: dict[str, str], tagged: se
         index = exp.Sub(this=exp.Add(this=exp.func("len", reversed_keys.copy()), expression=exp.Literal.number(1)), expression=position)
         string, number = _at(exp.column(f"{prefix}_strings"), index), _at(exp.column(f"{prefix}_ints"), index.copy())
         nothing_else = _at(exp.column(f"{prefix}_only"), index.copy())
-        text = exp.func("coalesce", string, exp.cast(exp.TryCast(this=number, to=exp.DataType.build("BIGINT")), "VARCHAR"))
-        plain = _case([(_null(position.copy()), exp.true()), (_set(string.copy()), exp.Not(this=_suspicious(string)))],
-                      exp.and_(exp.or_(_null(number), _matches(number, _INT)), nothing_else))
+        plain: exp.Expr
+        if key in counts:
+            text = exp.func("coalesce", string, number)
+            plain = exp.or_(_null(position.copy()), _set(string.copy()), nothing_else)
+        else:
+            text = exp.func("coalesce", string, exp.cast(exp.TryCast(this=number, to=exp.DataType.build("BIGINT")), "VARCHAR"))
+            plain = _case([(_null(position.copy()), exp.true()), (_set(string.copy()), exp.Not(this=_suspicious(string)))],
+                          exp.and_(exp.or_(_null(number), _matches(number, _INT)), nothing_else))
         columns += [exp.alias_(text, f"t{prefix}{n}"), exp.alias_(exp.func("coalesce", plain, exp.false()), f"p{prefix}{n}")]
         if key in tagged:
             any_value = _member(_at(attributes.copy(), index.copy()), "value")
@@ -245,6 +254,8 @@ def span_query(chosen: dict[str, tuple[Field, ...]]) -> exp.Select:
     keys = {key: f"{n}" for n, key in enumerate(dict.fromkeys(span_keys + field_keys))}
     resource_keys = {key: keys[key] for key in field_keys}
     tagged = {f.path for fields in chosen.values() for f in fields if f.tag}
+    counts = {k for c in otel.TOKEN_COLUMNS for k in otel.ATTRIBUTES[c]} | {otel.RESEND_COUNT}
+    counts -= set(field_keys) | {k for c, names in otel.ATTRIBUTES.items() if c not in otel.TOKEN_COLUMNS for k in names}
 
     lines = exp.select(exp.alias_(exp.column("resourceSpans", quoted=True), "rsl"), exp.alias_(_odd_line(), "odd")).from_(
         exp.to_table(SOURCE))
@@ -264,7 +275,7 @@ def span_query(chosen: dict[str, tuple[Field, ...]]) -> exp.Select:
     attributes = _member(exp.column("s"), "attributes")
     keyed = exp.select(exp.Star(), *_attribute_lists(attributes, "v")).from_(spans.subquery("sp"))
     texts = exp.select(*resource_columns, "s", "odd", exp.alias_(exp.column("v_keys"), "k"),
-                       *_lookups(attributes, "v", keys, tagged)).from_(keyed.subquery("kd"))
+                       *_lookups(attributes, "v", keys, tagged, counts)).from_(keyed.subquery("kd"))
     return _rows(texts, keys, chosen)
 
 
