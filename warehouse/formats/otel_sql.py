@@ -87,10 +87,6 @@ def _set(e: exp.Expr) -> exp.Expr:
     return exp.Not(this=_null(e))
 
 
-def _all(*conditions: exp.Expr) -> exp.Expr:
-    return exp.func("coalesce", exp.and_(*conditions), exp.false())
-
-
 def _case(ifs: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None = None) -> exp.Expr:
     return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in ifs], default=default)
 
@@ -114,12 +110,6 @@ _OTHER_MEMBERS = [n for kind in otel.VALUE_KINDS for n in (kind, otel.VALUE_KIND
 def _nothing_else(value: exp.Expr, but: str | None = None) -> exp.Expr:
     """No AnyValue member other than stringValue, intValue (and `but`) is set (proto names included)."""
     return exp.and_(*[_null(_member(value, name)) for name in _OTHER_MEMBERS if name != but])
-
-
-def _text(value: exp.Expr) -> exp.Expr:
-    """The AnyValue as text when it is a string or a whole number (Python's str() of its value)."""
-    whole = exp.cast(exp.TryCast(this=_member(value, "intValue"), to=exp.DataType.build("BIGINT")), "VARCHAR")
-    return exp.func("coalesce", _member(value, "stringValue"), whole)
 
 
 def _plain(value: exp.Expr) -> exp.Expr:
