@@ -10,7 +10,10 @@ those facts into a row. `request_rows` is the file importer's view: the rows, or
 an IngestError naming the first span that cannot become one.
 
 A span is a GenAI call when it has a `gen_ai.request.model`/`gen_ai.response.model`
-or `gen_ai.usage.*` attribute. Current and deprecated attribute names are read:
+or `gen_ai.usage.*` attribute. Current and deprecated attribute names are read; the
+names, fallbacks and defaults below are declared once as data (ATTRIBUTES, DEFAULTS,
+ERROR_STATUSES ...), read by `span_row` here and by `otel_sql`, the file importer's
+DuckDB path, which leaves any file with a span it cannot map exactly to `span_row`:
 
 | llm_requests            | span attribute (deprecated name)                                        |
 |-------------------------|-------------------------------------------------------------------------|
@@ -54,6 +57,40 @@ if TYPE_CHECKING:
     from google.protobuf.message import Message
 
 NAME = "otel"
+
+# The one statement of the mapping, read by `span_row` (Python, the live receiver and the fallback) and by
+# `otel_sql` (the file importer's DuckDB path). Per column, the span attributes tried in order (the current
+# name first, then the deprecated one); the first with a value other than "" wins.
+ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "request_id": ("gen_ai.response.id",),
+    "provider": ("gen_ai.provider.name", "gen_ai.system"),
+    "model": ("gen_ai.request.model", "gen_ai.response.model"),
+    "operation": ("gen_ai.operation.name",),
+    "input_tokens": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"),
+    "cached_input_tokens": ("gen_ai.usage.cache_read.input_tokens",),
+    "cache_write_input_tokens": ("gen_ai.usage.cache_creation.input_tokens",),
+    "output_tokens": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"),
+    "reasoning_output_tokens": ("gen_ai.usage.reasoning.output_tokens",),
+}
+TOKEN_COLUMNS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens", "output_tokens", "reasoning_output_tokens")
+USAGE_PREFIX = "gen_ai.usage."  # any such attribute makes a span a GenAI call
+DEFAULT_OPERATION = "chat"
+EMBEDDINGS = "embeddings"  # an embedding has no output tokens
+ERROR_TYPE = "error.type"
+RESEND_COUNT = "http.request.resend_count"  # attempt = resend count + 1
+# error.type (lowercased) containing one of the words -> status, tried in order; any other error is "error".
+ERROR_STATUSES = (("timeout", ("timeout", "timed_out")), ("rate_limited", ("429", "rate")))
+ERROR_CODES = (2, "2", "STATUS_CODE_ERROR", "ERROR")  # span status codes of a failed call
+# OTLP JSON's camelCase field names -> the proto field names, read where the camelCase one is absent.
+PROTO_NAMES = {
+    "resourceSpans": "resource_spans", "scopeSpans": "scope_spans", "traceId": "trace_id", "spanId": "span_id",
+    "startTimeUnixNano": "start_time_unix_nano", "endTimeUnixNano": "end_time_unix_nano",
+}
+# AnyValue's members (camelCase -> proto name); stringValue wins, else the first member set.
+VALUE_KINDS = {
+    "stringValue": "string_value", "boolValue": "bool_value", "intValue": "int_value", "doubleValue": "double_value",
+    "arrayValue": "array_value", "kvlistValue": "kvlist_value", "bytesValue": "bytes_value",
+}
 DEFAULTS = {
     "feature": ("feature", "app.feature", "service.name"),
     "team": ("team", "app.team"),
@@ -66,9 +103,8 @@ COLUMNS = (
     "cost_usd", "cache_write_input_tokens", "reasoning_output_tokens",
 )
 _EPOCH = datetime(1970, 1, 1)
-_ERROR_CODES = (2, "2", "STATUS_CODE_ERROR", "ERROR")
-_BIGINT_END = 2**63
-_INTEGER_END = 2**31 - 1
+BIGINT_END = 2**63
+RESEND_END = 2**31 - 2  # attempt (resend + 1) stays an INTEGER
 
 
 class SpanError(ValueError):
@@ -101,15 +137,16 @@ class RequestRows:
 
 # --- the mapping ------------------------------------------------------------------------------------
 
-def _first(attrs: dict, *keys: str) -> Any:
-    for key in keys:
+def _first(attrs: dict, column: str) -> Any:
+    """The value of `column`'s first attribute (ATTRIBUTES) that has one."""
+    for key in ATTRIBUTES[column]:
         value = attrs.get(key)
         if value is not None and value != "":
             return value
     return None
 
 
-def _count(value: Any, what: str, end: int = _BIGINT_END) -> int | None:
+def _count(value: Any, what: str, end: int = BIGINT_END) -> int | None:
     """A whole number from 0 below `end`, or None; SpanError naming `what` otherwise."""
     if value is None:
         return None
@@ -120,6 +157,11 @@ def _count(value: Any, what: str, end: int = _BIGINT_END) -> int | None:
     if not 0 <= number < end or (isinstance(value, float) and value != number):
         raise SpanError(what, f"{what} is {value!r}, not a whole number from 0 up")
     return number
+
+
+def _tokens(attrs: dict, column: str) -> int | None:
+    """A token count column from its attributes (ATTRIBUTES); SpanError naming the current attribute name."""
+    return _count(_first(attrs, column), ATTRIBUTES[column][0])
 
 
 def _time(nanos: Any, what: str) -> datetime | None:
@@ -151,14 +193,13 @@ def _attribution(span_attrs: dict, resource_attrs: dict, chosen: dict[str, tuple
 
 
 def _status(error_status: bool, attrs: dict) -> str:
-    error_type = attrs.get("error.type")
+    error_type = attrs.get(ERROR_TYPE)
     if error_type is None and not error_status:
         return "ok"
     text = str(error_type or "").lower()
-    if "timeout" in text or "timed_out" in text:
-        return "timeout"
-    if "429" in text or "rate" in text:
-        return "rate_limited"
+    for status, words in ERROR_STATUSES:
+        if any(word in text for word in words):
+            return status
     return "error"
 
 
@@ -168,14 +209,14 @@ def span_row(span: SpanFacts, resource_attrs: dict, chosen: dict[str, tuple[Fiel
     Raises SpanError naming the attribute when a GenAI span lacks what a row needs.
     """
     attrs = span.attributes
-    model = _first(attrs, "gen_ai.request.model", "gen_ai.response.model")
-    if model is None and not any(key.startswith("gen_ai.usage.") for key in attrs):
+    model = _first(attrs, "model")
+    if model is None and not any(key.startswith(USAGE_PREFIX) for key in attrs):
         return None
     status = _status(span.error_status, attrs)
-    operation = str(_first(attrs, "gen_ai.operation.name") or "chat")
+    operation = str(_first(attrs, "operation") or DEFAULT_OPERATION)
     spare = status != "ok"  # a failed call may have no usage
-    input_tokens = _count(_first(attrs, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"), "gen_ai.usage.input_tokens")
-    output_tokens = _count(_first(attrs, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"), "gen_ai.usage.output_tokens")
+    input_tokens = _tokens(attrs, "input_tokens")
+    output_tokens = _tokens(attrs, "output_tokens")
     start = _time(span.start_ns, "startTimeUnixNano")
     end = _time(span.end_ns, "endTimeUnixNano")
     if start is None:
@@ -184,13 +225,13 @@ def span_row(span: SpanFacts, resource_attrs: dict, chosen: dict[str, tuple[Fiel
         raise SpanError("gen_ai.request.model", "the span has no gen_ai.request.model")
     if input_tokens is None and not spare:
         raise SpanError("gen_ai.usage.input_tokens", "the span has no gen_ai.usage.input_tokens (or gen_ai.usage.prompt_tokens)")
-    if output_tokens is None and not spare and operation != "embeddings":
+    if output_tokens is None and not spare and operation != EMBEDDINGS:
         raise SpanError("gen_ai.usage.output_tokens", "the span has no gen_ai.usage.output_tokens (or gen_ai.usage.completion_tokens)")
-    request_id = _first(attrs, "gen_ai.response.id")
+    request_id = _first(attrs, "request_id")
     if request_id is None and not (span.trace_id and span.span_id):
         raise SpanError("spanId", "the span has no gen_ai.response.id, nor a traceId and spanId to know it by")
-    provider = _first(attrs, "gen_ai.provider.name", "gen_ai.system")
-    resend = _count(attrs.get("http.request.resend_count"), "http.request.resend_count", _INTEGER_END - 1)
+    provider = _first(attrs, "provider")
+    resend = _count(attrs.get(RESEND_COUNT), RESEND_COUNT, RESEND_END)
     row = {
         "request_id": str(request_id) if request_id is not None else f"{span.trace_id}:{span.span_id}",
         "ts": start,
@@ -198,15 +239,15 @@ def span_row(span: SpanFacts, resource_attrs: dict, chosen: dict[str, tuple[Fiel
         "model": str(model),
         "operation": operation,
         "input_tokens": input_tokens or 0,
-        "cached_input_tokens": _count(_first(attrs, "gen_ai.usage.cache_read.input_tokens"), "gen_ai.usage.cache_read.input_tokens"),
+        "cached_input_tokens": _tokens(attrs, "cached_input_tokens"),
         "output_tokens": output_tokens or 0,
         "latency_ms": (end - start).total_seconds() * 1000 if end is not None else None,
         "status": status,
         "attempt": resend + 1 if resend is not None else None,
         "prompt_hash": None,
         "cost_usd": None,
-        "cache_write_input_tokens": _count(_first(attrs, "gen_ai.usage.cache_creation.input_tokens"), "gen_ai.usage.cache_creation.input_tokens"),
-        "reasoning_output_tokens": _count(_first(attrs, "gen_ai.usage.reasoning.output_tokens"), "gen_ai.usage.reasoning.output_tokens"),
+        "cache_write_input_tokens": _tokens(attrs, "cache_write_input_tokens"),
+        "reasoning_output_tokens": _tokens(attrs, "reasoning_output_tokens"),
     }
     row.update(_attribution(attrs, resource_attrs, chosen))
     return row
@@ -267,9 +308,9 @@ def request_rows(request: object, mapping: dict[str, Field] | None = None, *, wh
 
 # --- the two readers: OTLP JSON dicts and protobuf messages -------------------------------------------
 
-def _get(obj: dict, camel: str, snake: str) -> Any:
+def _get(obj: dict, camel: str) -> Any:
     value = obj.get(camel)
-    return obj.get(snake) if value is None else value
+    return obj.get(PROTO_NAMES[camel]) if value is None else value
 
 
 def _value(any_value: dict | None) -> Any:
@@ -282,17 +323,19 @@ def _value(any_value: dict | None) -> Any:
     for key, value in any_value.items():
         if value is None:  # a JSON writer that spells out every member of the oneof
             continue
-        if key in ("stringValue", "string_value", "boolValue", "bool_value", "doubleValue", "double_value"):
+        kind = _KINDS.get(key)
+        if kind in ("stringValue", "boolValue", "doubleValue", "bytesValue"):
             return value
-        if key in ("intValue", "int_value"):
+        if kind == "intValue":
             return int(value)
-        if key in ("arrayValue", "array_value"):
+        if kind == "arrayValue":
             return [_value(v) for v in value.get("values", ())]
-        if key in ("kvlistValue", "kvlist_value"):
+        if kind == "kvlistValue":
             return {kv["key"]: _value(kv.get("value")) for kv in value.get("values", ())}
-        if key in ("bytesValue", "bytes_value"):
-            return value
     return None
+
+
+_KINDS = {name: camel for camel, proto in VALUE_KINDS.items() for name in (camel, proto)}
 
 
 def _attributes(items: list | None) -> dict[str, Any]:
@@ -300,17 +343,17 @@ def _attributes(items: list | None) -> dict[str, Any]:
 
 
 def _dict_spans(request: dict) -> Iterator[tuple[dict[str, Any], SpanFacts]]:
-    for resource_spans in _get(request, "resourceSpans", "resource_spans") or ():
+    for resource_spans in _get(request, "resourceSpans") or ():
         resource_attrs = _attributes((resource_spans.get("resource") or {}).get("attributes"))
-        for scope_spans in _get(resource_spans, "scopeSpans", "scope_spans") or ():
+        for scope_spans in _get(resource_spans, "scopeSpans") or ():
             for span in scope_spans.get("spans") or ():
                 yield resource_attrs, SpanFacts(
                     _attributes(span.get("attributes")),
-                    _get(span, "startTimeUnixNano", "start_time_unix_nano"),
-                    _get(span, "endTimeUnixNano", "end_time_unix_nano"),
-                    _get(span, "traceId", "trace_id") or "",
-                    _get(span, "spanId", "span_id") or "",
-                    (span.get("status") or {}).get("code") in _ERROR_CODES,
+                    _get(span, "startTimeUnixNano"),
+                    _get(span, "endTimeUnixNano"),
+                    _get(span, "traceId") or "",
+                    _get(span, "spanId") or "",
+                    (span.get("status") or {}).get("code") in ERROR_CODES,
                 )
 
 

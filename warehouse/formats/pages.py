@@ -37,7 +37,7 @@ def documents(path: Path) -> Iterator[tuple[str, object]]:
         if not first.strip():
             raise IngestError(f"{path} is empty.", path=str(path))
         handle.seek(0)
-        if first.strip()[:1] not in (b"{", b"[") or not _parses(first):  # one (pretty-printed) document
+        if first.strip()[:1] not in (b"{", b"[") or not parses(first):  # one (pretty-printed) document
             yield from _whole(path, handle.read())
             return
         for number, line in enumerate(handle, start=1):
@@ -65,7 +65,8 @@ def _whole(path: Path, data: bytes) -> Iterator[tuple[str, object]]:
         yield f"{path}, line 1", document
 
 
-def _parses(line: bytes) -> bool:
+def parses(line: bytes) -> bool:
+    """Whether the bytes are one JSON document."""
     try:
         _loads(line)
         return True

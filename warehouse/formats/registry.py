@@ -3,9 +3,10 @@
 `prepare_source` turns a file of a source format into a temporary DuckDB view
 `_fmt` with the contract columns of its table, which the ordinary ingest path
 then types, checks, de-duplicates, prices and writes. Per-request exports
-(litellm, langfuse, helicone) are mapped by SQL over the whole file; OTLP JSON
-and the providers' report pages are parsed in Python (otel by `otel.request_rows`,
-the function a live collector reuses) into an Arrow table.
+(litellm, langfuse, helicone) are mapped by SQL over the whole file; so is OTLP JSON
+(`otel_sql`) when every span is plain, else it is mapped span by span by
+`otel.request_rows` (the function a live collector reuses), which names the refused
+span; the providers' report pages are parsed in Python into an Arrow table.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ import sqlglot.expressions as exp
 
 from warehouse.contract import TABLES, TableContract
 from warehouse.errors import IngestError
-from warehouse.formats import anthropic, helicone, langfuse, litellm, openai, otel
+from warehouse.formats import anthropic, helicone, langfuse, litellm, openai, otel, otel_sql
 from warehouse.formats.fields import Fields
-from warehouse.formats.mapping import Field
+from warehouse.formats.mapping import Field, attribution
 from warehouse.formats.pages import documents, first_document
 from warehouse.formats.requests import RequestMapping
 
 VIEW = "_fmt"
+_OTEL_TABLE = "_fmt_otel"  # the spans otel_sql mapped, behind the view
 
 
 @dataclass(frozen=True)
@@ -143,12 +145,51 @@ def prepare_source(con: duckdb.DuckDBPyConnection, path: Path, fmt: str, reader_
         _register(con, table, rows)
         return Prepared(table)
     if fmt == "otel":
+        if _otel_sql(con, path, mapping, table):
+            return Prepared(table)
         spans = _otel_parquet(path, mapping, table, Path(scratch or tempfile.mkdtemp(prefix="finops-otel-")))
         query = exp.select("*").from_(exp.Table(this=exp.Anonymous(this="read_parquet", expressions=[exp.Literal.string(str(spans))])))
         con.execute(exp.Create(this=exp.to_table(VIEW), kind="VIEW", replace=True, expression=query,
                                properties=exp.Properties(expressions=[exp.TemporaryProperty()])).sql("duckdb"))
         return Prepared(table)
     return _prepare_sql(con, path, source_format, reader_format, mapping, table)
+
+
+def _otel_sql(con: duckdb.DuckDBPyConnection, path: Path, mapping: dict[str, Field] | None, table: TableContract) -> bool:
+    """Map the OTLP JSON file in DuckDB (`otel_sql`) into the temporary table `_fmt_otel` and the view `_fmt`.
+
+    False, with nothing left behind, when any span is not plain (refused, or a value Python would read
+    differently), the file has no GenAI span, or DuckDB cannot read it: `_otel_parquet` then maps the
+    file span by span and raises the IngestError naming the file, line, span and attribute.
+    """
+    json_format = otel_sql.json_format(path)
+    if json_format is None:
+        return False
+    typed = [exp.alias_(exp.cast(exp.column(c.name, quoted=True), c.type, dialect="duckdb"), c.name, quoted=True) for c in table.columns]
+    keep = exp.or_(exp.column("_request"), exp.Not(this=exp.column("_plain")))
+    query = exp.select(*typed, "_plain").from_("_spans").where(keep).sql("duckdb")
+    spans = otel_sql.span_sql(attribution(otel.DEFAULTS, mapping))  # fixed text: names only as literals
+    try:
+        con.execute(otel_sql.source_view(path, json_format).sql("duckdb"))
+        if json_format == "unstructured":  # one document, as Python's json.loads reads it
+            documents_read = exp.select(exp.Count(this=exp.Star())).from_(exp.Table(this=exp.Anonymous(
+                this="read_json_objects", expressions=[exp.Literal.string(str(path)), exp.EQ(this=exp.var("format"), expression=exp.Literal.string("unstructured"))])))
+            single = con.execute(documents_read.sql("duckdb")).fetchall()[0][0] == 1
+        if json_format != "unstructured" or single:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {_OTEL_TABLE} AS WITH _spans AS ({spans}) {query}")
+            odd, rows = con.execute(f"SELECT count_if(NOT _plain), count(*) FROM {_OTEL_TABLE}").fetchall()[0]
+        else:
+            odd, rows = 1, 0
+    except duckdb.Error:
+        odd, rows = 1, 0
+    con.execute(f"DROP VIEW IF EXISTS {otel_sql.SOURCE}")
+    if odd or not rows:
+        con.execute(f"DROP TABLE IF EXISTS {_OTEL_TABLE}")
+        return False
+    view = exp.select(*[exp.column(c.name, quoted=True) for c in table.columns]).from_(_OTEL_TABLE)
+    con.execute(exp.Create(this=exp.to_table(VIEW), kind="VIEW", replace=True, expression=view,
+                           properties=exp.Properties(expressions=[exp.TemporaryProperty()])).sql("duckdb"))
+    return True
 
 
 def _otel_parquet(path: Path, mapping: dict[str, Field] | None, table: TableContract, scratch: Path, batch_rows: int = 100_000) -> Path:
@@ -273,7 +314,8 @@ def _prepare_sql(con: duckdb.DuckDBPyConnection, path: Path, source_format: Sour
 
 def discard(con: duckdb.DuckDBPyConnection) -> None:
     """Drop what `prepare_source` made on the connection."""
-    for statement in (f"DROP VIEW IF EXISTS {VIEW}", f"DROP TABLE IF EXISTS {VIEW}"):
+    for statement in (f"DROP VIEW IF EXISTS {VIEW}", f"DROP TABLE IF EXISTS {VIEW}", f"DROP TABLE IF EXISTS {_OTEL_TABLE}",
+                      f"DROP VIEW IF EXISTS {otel_sql.SOURCE}"):
         try:
             con.execute(statement)
         except duckdb.Error:
