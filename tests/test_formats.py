@@ -228,6 +228,8 @@ BAD = [
     ("cost page as usage", "openai-usage", "costs.json", (FORMATS / "openai-costs" / "costs_page.json").read_text(), ["costs.json", "Costs API", "--format openai-costs"]),
     ("span without a model", "otel", "t.jsonl", _otel_without_model(), ["t.jsonl", "line 1", "span eee19b7ec3c1b174", "gen_ai.request.model"]),
     ("malformed otel line", "otel", "t.jsonl", OTEL_LINE + "\n" + OTEL_LINE[:200], ["t.jsonl", "line 2", "not valid JSON"]),
+    # DuckDB's JSON reader takes a trailing comma; the file is still not JSON and is refused naming the line.
+    ("otel line with a trailing comma", "otel", "t.jsonl", OTEL_LINE + "\n" + OTEL_LINE[:-1] + ', "extra": 1,}', ["t.jsonl", "line 2", "not valid JSON"]),
     ("usage without input_tokens", "openai-usage", "u.jsonl", _usage_page_without_input(), ["u.jsonl", "line 2", "bucket 1, result 1", "input_tokens"]),
     ("amount not a number", "anthropic-costs", "c.json",
      (FORMATS / "anthropic-costs" / "cost_report.json").read_text().replace('"123.45"', '"12,5"'), ["c.json", "result 1", "amount", "'12,5'"]),

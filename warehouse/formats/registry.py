@@ -163,7 +163,7 @@ def _otel_sql(con: duckdb.DuckDBPyConnection, path: Path, mapping: dict[str, Fie
     file span by span and raises the IngestError naming the file, line, span and attribute.
     """
     json_format = otel_sql.json_format(path)
-    if json_format is None:
+    if json_format is None or not _strict_json(path):
         return False
     typed = [exp.alias_(exp.cast(exp.column(c.name, quoted=True), c.type, dialect="duckdb"), c.name, quoted=True) for c in table.columns]
     keep = exp.or_(exp.column("_request"), exp.Not(this=exp.column("_plain")))
@@ -189,6 +189,17 @@ def _otel_sql(con: duckdb.DuckDBPyConnection, path: Path, mapping: dict[str, Fie
     view = exp.select(*[exp.column(c.name, quoted=True) for c in table.columns]).from_(_OTEL_TABLE)
     con.execute(exp.Create(this=exp.to_table(VIEW), kind="VIEW", replace=True, expression=view,
                            properties=exp.Properties(expressions=[exp.TemporaryProperty()])).sql("duckdb"))
+    return True
+
+
+def _strict_json(path: Path) -> bool:
+    """Whether every document of the file is strict JSON: DuckDB's reader also takes trailing commas and NaN,
+    which a file of another tool's making must not slip through (the Python path then names the line)."""
+    try:
+        for _ in documents(path):
+            pass
+    except IngestError:
+        return False
     return True
 
 
