@@ -228,6 +228,9 @@ BAD = [
     ("cost page as usage", "openai-usage", "costs.json", (FORMATS / "openai-costs" / "costs_page.json").read_text(), ["costs.json", "Costs API", "--format openai-costs"]),
     ("span without a model", "otel", "t.jsonl", _otel_without_model(), ["t.jsonl", "line 1", "span eee19b7ec3c1b174", "gen_ai.request.model"]),
     ("malformed otel line", "otel", "t.jsonl", OTEL_LINE + "\n" + OTEL_LINE[:200], ["t.jsonl", "line 2", "not valid JSON"]),
+    ("otel token count not a number", "otel", "t.jsonl",
+     OTEL_LINE.replace('"gen_ai.usage.input_tokens","value":{"intValue":"1000"}', '"gen_ai.usage.input_tokens","value":{"intValue":"10a"}'),
+     ["t.jsonl", "line 1", "gen_ai.usage.input_tokens", "'10a'"]),
     # DuckDB's JSON reader takes a trailing comma; the file is still not JSON and is refused naming the line.
     ("otel line with a trailing comma", "otel", "t.jsonl", OTEL_LINE + "\n" + OTEL_LINE[:-1] + ', "extra": 1,}', ["t.jsonl", "line 2", "not valid JSON"]),
     ("usage without input_tokens", "openai-usage", "u.jsonl", _usage_page_without_input(), ["u.jsonl", "line 2", "bucket 1, result 1", "input_tokens"]),
@@ -352,3 +355,4 @@ def test_the_catalog_needs_no_network(monkeypatch):
     price = catalog_price("claude-sonnet-4-20250514", "anthropic")
     assert (price.model_id, price.rows[-1].input_usd_per_mtok, price.rows[-1].cache_write_usd_per_mtok) == ("claude-sonnet-4-0", 3.0, 3.75)
     assert catalog_price("gpt-4o-mini").batch_discount_pct == pytest.approx(50.0)
+

@@ -313,6 +313,14 @@ def _get(obj: dict, camel: str) -> Any:
     return obj.get(PROTO_NAMES[camel]) if value is None else value
 
 
+def _int_or_text(value: Any) -> Any:
+    """An intValue as a number; one that is not ("12a") stays as written, for the column reading it to refuse."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def _value(any_value: dict | None) -> Any:
     """The Python value of an OTLP JSON AnyValue."""
     if not any_value:
@@ -327,7 +335,7 @@ def _value(any_value: dict | None) -> Any:
         if kind in ("stringValue", "boolValue", "doubleValue", "bytesValue"):
             return value
         if kind == "intValue":
-            return int(value)
+            return _int_or_text(value)
         if kind == "arrayValue":
             return [_value(v) for v in value.get("values", ())]
         if kind == "kvlistValue":
