@@ -31,7 +31,7 @@ demo: install
 	$(VENV)/bin/finops demo
 
 test: install-test lint
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=25
 
 lint: $(VENV)/.installed-test
 	$(PY) -m ruff check .
