@@ -211,7 +211,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, lake: Lake, source: SourceFile, ta
         typed = typed_select(table, relation, described, path)
         con.execute(exp.Create(this=exp.to_table("_src"), kind="VIEW", replace=True, expression=typed.query, properties=exp.Properties(expressions=[exp.TemporaryProperty()])).sql("duckdb"))
         stats = _stats(con, table, typed, relation, path, progress, prepared)
-        body, counts = _body(con, table, stats)
+        body, counts = _body(con, lake, table, stats)
         load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:8]}"
         written = _write(con, lake, table, body, load_id, progress, _file_metadata(table, typed, described))
         moved = _move_into_lake(lake, table, written, load_id)
@@ -274,6 +274,9 @@ def _stats(con: duckdb.DuckDBPyConnection, table: TableContract, typed: TypedSel
     if table.key:
         distinct = exp.Count(this=exp.Distinct(expressions=[exp.column(table.key, quoted=True)]))
         aggregates.append(exp.alias_(exp.Sub(this=exp.Count(this=exp.Star()), expression=distinct), "dup_in_file"))
+        # Every keyed contract table (llm_requests: ts, vendor_usage: period_start) has a time column.
+        assert table.time_column is not None
+        aggregates.append(exp.alias_(exp.func("list_sort", exp.func("list", exp.Distinct(expressions=[_month(table)]))), "months"))
     # Counting every cast column makes DuckDB type every value now, before anything is written.
     typed_check = [exp.Count(this=exp.column(name, quoted=True)) for name in typed.casts]
     query = exp.select(*aggregates, *typed_check).from_("_src")
@@ -301,11 +304,21 @@ def _stats(con: duckdb.DuckDBPyConnection, table: TableContract, typed: TypedSel
     return stats
 
 
-def _body(con: duckdb.DuckDBPyConnection, table: TableContract, stats: dict) -> tuple[exp.Select, dict]:
-    """The rows to write: duplicates dropped (within the file and against the table), costs priced."""
+def _month(table: TableContract) -> exp.Expr:
+    """The month partition (YYYY-MM) of a row: where `_write` puts it and de-duplication looks."""
+    assert table.time_column is not None
+    return exp.func("strftime", exp.column(table.time_column, quoted=True), exp.Literal.string("%Y-%m"))
+
+
+def _body(con: duckdb.DuckDBPyConnection, lake: Lake, table: TableContract, stats: dict) -> tuple[exp.Select, dict]:
+    """The rows to write: duplicates dropped (within the file and against the table), costs priced.
+
+    A key is looked up only in the lake files of the months the file's rows fall in (a
+    request logged again carries its own time, so its month): the cost of a load grows
+    with the months it touches, not with the table.
+    """
     body = exp.select("*").from_("_src")
     if table.key and stats["dup_in_file"]:
-        # Every keyed contract table (llm_requests: ts, vendor_usage: period_start) has a time column.
         assert table.time_column is not None
         body = body.qualify(
             exp.EQ(
@@ -313,8 +326,13 @@ def _body(con: duckdb.DuckDBPyConnection, table: TableContract, stats: dict) -> 
                 expression=exp.Literal.number(1),
             )
         )
-    if table.key:
-        existing = exp.select(exp.column(table.key, quoted=True)).from_(table.name)
+    files = lake.month_files(table.name, stats["months"]) if table.key else ()
+    if files:
+        assert table.key is not None
+        lake_files = exp.Anonymous(this="read_parquet", expressions=[
+            exp.Array(expressions=[exp.Literal.string(str(path)) for path in files]),
+            exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false())])
+        existing = exp.select(exp.column(table.key, quoted=True)).from_(exp.Table(this=lake_files))
         body = exp.select("*").from_(body.subquery("fresh")).where(
             exp.Not(this=exp.column(table.key, quoted=True).isin(query=existing))
         )
@@ -368,7 +386,7 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Lake, table: TableContract, bod
         pairs = [exp.PropertyEQ(this=exp.to_identifier(key), expression=exp.Literal.string(value)) for key, value in metadata.items()]
         options += f", KV_METADATA {exp.Struct(expressions=pairs).sql('duckdb')}"
     if table.time_column:
-        month_column = exp.alias_(exp.func("strftime", exp.column(table.time_column, quoted=True), exp.Literal.string("%Y-%m")), "month")
+        month_column = exp.alias_(_month(table), "month")
         query = exp.select("*", month_column).from_(body.subquery("body"))
         target = staging
         options += f", PARTITION_BY (month), FILENAME_PATTERN '{load_id}_{{i}}'"

@@ -211,40 +211,86 @@ def _where(table: str, window: Window, filters: tuple[Filter, ...], model: Seman
     return exp.and_(exp.paren(exp.or_(before, after)), *[dimension_filter(f, table, model) for f in filters])
 
 
+# Inference cost is read in ONE aggregate pass over the raw rows of both windows
+# (`_inference_rows`): requests are summed per cell (team, feature, provider, model)
+# and price segment, a stretch of time in which no `model_prices` row starts or ends:
+# the day, cut further only where a price starts or ends inside a day. Every request
+# of a segment has the same list price, so pricing the segment's token sums (the
+# ASOF join on the few segment rows, not on every request) gives exactly what
+# pricing each request would. The same pass also yields (feature, model, day) request
+# counts for the day a feature moved models. Everything after is done in memory.
 _REQUESTS = """
-SELECT ts, team, feature, provider, model, COALESCE(input_tokens, 0) AS input_tokens,
+SELECT team, feature, provider, model, COALESCE(input_tokens, 0) AS input_tokens,
        LEAST(GREATEST(COALESCE(cached_input_tokens, 0), 0), COALESCE(input_tokens, 0)) AS cached_tokens,
        COALESCE(output_tokens, 0) AS output_tokens, COALESCE(cost_usd, 0) AS cost, attempt, status
 FROM llm_requests
 """
-_PRICED = """
-SELECT r.*, p.tier AS tier,
-       CASE WHEN p.valid_to IS NULL OR r.ts < p.valid_to THEN p.input_usd_per_mtok END AS input_price,
-       CASE WHEN p.valid_to IS NULL OR r.ts < p.valid_to
-            THEN COALESCE(p.cached_input_usd_per_mtok, p.input_usd_per_mtok) END AS cached_price,
-       CASE WHEN p.valid_to IS NULL OR r.ts < p.valid_to THEN p.output_usd_per_mtok END AS output_price
-FROM r ASOF LEFT JOIN model_prices AS p
-  ON LOWER(r.provider) = LOWER(p.provider) AND LOWER(r.model) = LOWER(p.model) AND r.ts >= p.valid_from
+_SEGMENTS = """
+SELECT team, feature, provider, model, segment, COUNT(*) AS requests, SUM(input_tokens) AS input,
+       SUM(cached_tokens) AS cached, SUM(output_tokens) AS output, SUM(cost) AS cost,
+       SUM(cost) FILTER (WHERE attempt > 1) AS retry, SUM(cost) FILTER (WHERE status <> 'ok') AS error
+FROM r
+GROUP BY team, feature, provider, model, segment
 """
+_PRICED = """
+SELECT s.*, p.tier AS tier,
+       CASE WHEN p.valid_to IS NULL OR s.segment < p.valid_to THEN p.input_usd_per_mtok END AS input_price,
+       CASE WHEN p.valid_to IS NULL OR s.segment < p.valid_to
+            THEN COALESCE(p.cached_input_usd_per_mtok, p.input_usd_per_mtok) END AS cached_price,
+       CASE WHEN p.valid_to IS NULL OR s.segment < p.valid_to THEN p.output_usd_per_mtok END AS output_price
+FROM s ASOF LEFT JOIN model_prices AS p
+  ON LOWER(s.provider) = LOWER(p.provider) AND LOWER(s.model) = LOWER(p.model) AND s.segment >= p.valid_from
+"""
+# Price changes that fall inside a day, latest first: the only cuts of a segment besides midnight.
+_INNER_BOUNDARIES = """
+SELECT DISTINCT b FROM (SELECT valid_from AS b FROM model_prices UNION ALL SELECT valid_to AS b FROM model_prices) AS t
+WHERE b IS NOT NULL AND b <> DATE_TRUNC('day', b)
+ORDER BY b DESC
+"""
+_DAY = "CAST(DATE_TRUNC('day', segment) AS DATE)"
+# Cells for the split, and (feature, model, day) request counts for the day of a model switch.
+_GROUPS = ("SELECT 1 FROM priced GROUP BY GROUPING SETS ((team, feature, provider, model), "
+           f"(feature, model, {_DAY}))")
 _REQUEST_MEASURES = {
-    "requests": "COUNT(*)", "input": "SUM(input_tokens)", "cached": "SUM(cached_tokens)",
-    "output": "SUM(output_tokens)", "cost": "SUM(cost)",
-    "w_uncached": "SUM((input_tokens - cached_tokens) * COALESCE(input_price, 1.0))",
-    "w_cached": "SUM(cached_tokens * COALESCE(cached_price, 0.5))",
-    "w_output": "SUM(output_tokens * COALESCE(output_price, 4.0))",
-    "retry": "SUM(cost) FILTER (WHERE attempt > 1)", "error": "SUM(cost) FILTER (WHERE status <> 'ok')",
+    "requests": "SUM(requests)", "input": "SUM(input)", "cached": "SUM(cached)", "output": "SUM(output)",
+    "cost": "SUM(cost)",
+    "w_uncached": "SUM((input - cached) * COALESCE(input_price, 1.0))",
+    "w_cached": "SUM(cached * COALESCE(cached_price, 0.5))",
+    "w_output": "SUM(output * COALESCE(output_price, 4.0))",
+    "retry": "SUM(retry)", "error": "SUM(error)",
 }
 _CELL = {"team": "team", "feature": "feature", "provider": "provider", "model": "model"}
 
 
-def _inference_cells(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
-                     filters: tuple[Filter, ...], model: SemanticModel) -> list[dict]:
-    requests = _select(_REQUESTS).where(_where("llm_requests", window, filters, model))
-    priced = sqlglot.parse_one(_PRICED, read="duckdb")
-    query = _cells_query(_CELL, _REQUEST_MEASURES, exp.to_table("priced"), window, "ts", extra={"tier": "MAX(tier)"})
-    query = query.with_("r", as_=requests).with_("priced", as_=priced)
+def _segment(executor: Executor, settings: Settings, scope: Scope | None) -> exp.Expr:
+    """The start of a request's price segment: its day, or the latest price change inside that day before it."""
+    day = _parsed("DATE_TRUNC('day', ts)")
+    inner = [row["b"] for row in _run(executor, _select(_INNER_BOUNDARIES), settings, scope)]
+    if not inner:
+        return day
+    case = exp.Case()
+    for boundary in inner:
+        at = exp.cast(exp.Literal.string(boundary.isoformat(sep=" ")), "TIMESTAMP")
+        case = case.when(exp.GTE(this=exp.column("ts"), expression=at), at.copy())
+    return exp.func("GREATEST", day, case.else_(day.copy()))
+
+
+def _inference_rows(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
+                    filters: tuple[Filter, ...], model: SemanticModel) -> tuple[list[dict], dict]:
+    """The cells (as `_plain_cells` makes them, with the tier and the cost split into parts) and
+    {feature: {model: {day: requests}}}, from one aggregate pass over the requests of both windows."""
+    requests = _select(_REQUESTS).select(exp.alias_(_segment(executor, settings, scope), "segment"))
+    requests = requests.where(_where("llm_requests", window, filters, model))
+    query = _cells_query(_CELL, _REQUEST_MEASURES, exp.to_table("priced"), window, "segment",
+                         extra={"tier": "MAX(tier)", "day": _DAY, "by_day": "GROUPING(team)"})
+    query.set("group", _parsed(_GROUPS).args["group"])
+    query = query.with_("r", as_=requests).with_("s", as_=_select(_SEGMENTS)).with_("priced", as_=_parsed(_PRICED))
     cells = []
+    daily: defaultdict[Any, defaultdict[Any, dict]] = defaultdict(lambda: defaultdict(dict))
     for row in _run(executor, query, settings, scope):
+        if row["by_day"]:
+            daily[row["feature"]][row["model"]][row["day"]] = int(row["requests_0"] or 0) + int(row["requests_1"] or 0)
+            continue
         cell: dict[Any, Any] = {"keys": {k: row[k] for k in _CELL} | {"tier": row["tier"]}}
         for i in (0, 1):
             m = {name: float(row[f"{name}_{i}"] or 0) for name in _REQUEST_MEASURES}
@@ -256,7 +302,7 @@ def _inference_cells(executor: Executor, window: Window, settings: Settings, sco
             cell[i] = m
         if cell[0]["requests"] or cell[1]["requests"]:
             cells.append(cell)
-    return cells
+    return cells, daily
 
 
 # ---------------------------------------------------------------- inference cost
@@ -317,7 +363,7 @@ def _unit_parts(cells: list[dict], requests: tuple[float, float]) -> list[_Part]
 
 def _inference(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
                filters: tuple[Filter, ...], model: SemanticModel) -> _Breakdown:
-    cells = _inference_cells(executor, window, settings, scope, filters, model)
+    cells, daily = _inference_rows(executor, window, settings, scope, filters, model)
     requests = tuple(sum(c[i]["requests"] for c in cells) for i in (0, 1))
     units = defaultdict(list)
     for c in cells:
@@ -327,7 +373,7 @@ def _inference(executor: Executor, window: Window, settings: Settings, scope: Sc
                  for name, key in (("retries", "retry"), ("errors", "error")))
     moves = {value: move for value in {c["keys"]["feature"] for c in cells}
              if (move := _model_move([c for c in cells if c["keys"]["feature"] == value]))}
-    days = _switch_days(executor, window, settings, scope, filters, model, moves) if moves else {}
+    days = _switch_days(daily, moves)
 
     def describe(dimension: str, value: str, factor: str, _parts: list[_Part]) -> str:
         chosen = [c for c in cells if _name(c["keys"][dimension]) == value]
@@ -359,26 +405,21 @@ def _model_move(cells: list[dict]) -> tuple | None:
     return loss, gain, tiers.get(loss), tiers.get(gain), shares[gain]
 
 
-def _switch_days(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
-                 filters: tuple[Filter, ...], model: SemanticModel, moves: dict) -> dict:
-    """The day each feature's traffic moved to its new model (it stayed there from then on)."""
-    named = [f for f in moves if f is not None]
-    if not named:
-        return {}
-    where = exp.and_(_where("llm_requests", window, filters, model),
-                     exp.column("feature").isin(*[exp.Literal.string(f) for f in named]))
-    query = _select(
-        "SELECT feature, model, CAST(DATE_TRUNC('day', ts) AS DATE) AS day, COUNT(*) AS requests "
-        "FROM llm_requests GROUP BY feature, model, CAST(DATE_TRUNC('day', ts) AS DATE)"
-    ).where(where)
-    daily: defaultdict[Any, defaultdict[Any, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for row in _run(executor, query, settings, scope):
-        counts = daily[row["feature"]][row["day"]]
-        counts[0] += row["requests"] if row["model"] == moves[row["feature"]][1] else 0
-        counts[1] += row["requests"]
+def _switch_days(daily: dict, moves: dict) -> dict:
+    """The day each feature's traffic moved to its new model (it stayed there from then on).
+
+    `daily` is {feature: {model: {day: requests}}} over both windows; `moves` is `_model_move` per feature.
+    """
     found = {}
-    for feature, by_day in daily.items():
-        middle = sum(moves[feature][4]) / 2
+    for feature, move in moves.items():
+        if feature is None:
+            continue
+        by_day: defaultdict[Any, list[int]] = defaultdict(lambda: [0, 0])
+        for name, counts in daily.get(feature, {}).items():
+            for day, requests in counts.items():
+                by_day[day][0] += requests if name == move[1] else 0
+                by_day[day][1] += requests
+        middle = sum(move[4]) / 2
         above = [by_day[d][0] / by_day[d][1] >= middle for d in sorted(by_day)]
         first = len(above) - next((k for k, up in enumerate(reversed(above)) if not up), len(above))
         if 0 < first < len(above):
