@@ -36,6 +36,8 @@ from warehouse.pricing import choose_prices, fill_providers, priced_query, regis
 from warehouse.settings import Settings
 from warehouse.sources import SourceFile, choose_table, discover, reader
 
+# The keys of a file already in the lake, while it loads.
+_LOADED = "_loaded_keys"
 # Prices before the requests they price; the rest in contract order.
 LOAD_ORDER = ("model_prices", "budgets", "gpu_usage", "billing", "llm_requests", "vendor_usage")
 
@@ -239,6 +241,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, lake: Lake, source: SourceFile, ta
         return FileResult(path, table.name, "refused", error.user_message, source_format=source.kind)
     finally:
         con.execute("DROP VIEW IF EXISTS _src")
+        con.execute(f"DROP TABLE IF EXISTS {_LOADED}")
         discard_source(con)
 
 
@@ -327,14 +330,10 @@ def _body(con: duckdb.DuckDBPyConnection, lake: Lake, table: TableContract, stat
             )
         )
     files = lake.month_files(table.name, stats["months"]) if table.key else ()
-    if files:
+    if files and _find_loaded_keys(con, table, files):
         assert table.key is not None
-        lake_files = exp.Anonymous(this="read_parquet", expressions=[
-            exp.Array(expressions=[exp.Literal.string(str(path)) for path in files]),
-            exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false())])
-        existing = exp.select(exp.column(table.key, quoted=True)).from_(exp.Table(this=lake_files))
         body = exp.select("*").from_(body.subquery("fresh")).where(
-            exp.Not(this=exp.column(table.key, quoted=True).isin(query=existing))
+            exp.Not(this=exp.column(table.key, quoted=True).isin(query=exp.select(table.key).from_(_LOADED)))
         )
     counts = {"loaded": 0, "duplicate": 0, "priced": 0, "unpriced": 0, "unpriced_models": []}
     if table.name == "llm_requests" and (stats["null_cost"] or stats["null_provider"]):
@@ -364,6 +363,24 @@ def _body(con: duckdb.DuckDBPyConnection, lake: Lake, table: TableContract, stat
         counts["unpriced_models"] = [f"{p}/{m}" for p, m, _ in unpriced[:3]]
         counts["priced_candidates"] = stats["null_cost"]
     return body, counts
+
+
+def _find_loaded_keys(con: duckdb.DuckDBPyConnection, table: TableContract, files: tuple[Path, ...]) -> int:
+    """Keep the file's keys already in `files` in temp table _LOADED; return how many there are.
+
+    The hash table is built on the file's keys (its size does not grow with the table); the
+    lake's keys of those months only stream past it, once. The body then probes the (usually
+    empty) result instead of the lake, in each of the passes that read it.
+    """
+    assert table.key is not None
+    key = exp.column(table.key, quoted=True)
+    lake_files = exp.Anonymous(this="read_parquet", expressions=[
+        exp.Array(expressions=[exp.Literal.string(str(path)) for path in files]),
+        exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false())])
+    loaded = exp.select(key).from_(exp.Table(this=lake_files)).where(key.copy().isin(query=exp.select(key.copy()).from_("_src")))
+    con.execute(exp.Create(this=exp.to_table(_LOADED), kind="TABLE", replace=True, expression=loaded,
+                           properties=exp.Properties(expressions=[exp.TemporaryProperty()])).sql("duckdb"))
+    return con.execute(exp.select(exp.Count(this=exp.Star())).from_(_LOADED).sql("duckdb")).fetchall()[0][0]
 
 
 def _file_metadata(table: TableContract, typed: TypedSelect, described: list[tuple[str, str]]) -> dict[str, str]:

@@ -164,25 +164,34 @@ def month_of(as_of: date) -> tuple[date, int, int]:
     return start, (as_of - start).days, calendar.monthrange(start.year, start.month)[1]
 
 
-def _daily_query(metric: str, start: date, end: date, filters: Iterable[Filter]) -> exp.Select:
+def _daily_query(metric: str, start: date, end: date, filters: Iterable[Filter], by: str | None = None) -> exp.Select:
+    """The metric per day (and per value of dimension `by`, as column `by_value`) in [start, end)."""
     model = load_semantic_model()
     spec = model.metrics[metric]
     time = exp.column(model.timed_column(spec.table))
     day = exp.func("date_trunc", exp.Literal.string("day"), time)
     conditions = [time_between(time, start, end)]
     for f in filters:
-        column = model.dimensions[f.dimension].columns.get(spec.table) if f.dimension in model.dimensions else None
-        if column is None:
-            raise ValueError(f"{spec.label} cannot be filtered by {f.dimension}")
-        condition = column.copy().isin(*[exp.Literal.string(v) for v in f.values])
+        condition = _dimension_column(f.dimension, metric).isin(*[exp.Literal.string(v) for v in f.values])
         conditions.append(exp.not_(condition) if f.negate else condition)
+    keys = [day] + ([_dimension_column(by, metric)] if by else [])
     return (
-        exp.select(exp.alias_(day, "day"), exp.alias_(spec.expression.copy(), "value"))
+        exp.select(exp.alias_(day.copy(), "day"), *([exp.alias_(keys[1].copy(), "by_value")] if by else []),
+                   exp.alias_(spec.expression.copy(), "value"))
         .from_(spec.table)
         .where(exp.and_(*conditions))
-        .group_by(day.copy())
+        .group_by(*[k.copy() for k in keys])
         .order_by(exp.column("day"))
     )
+
+
+def _dimension_column(dimension: str, metric: str) -> exp.Expr:
+    model = load_semantic_model()
+    spec = model.metrics[metric]
+    column = model.dimensions[dimension].columns.get(spec.table) if dimension in model.dimensions else None
+    if column is None:
+        raise ValueError(f"{spec.label} cannot be filtered by {dimension}")
+    return column.copy()
 
 
 def daily_values(executor: Executor, settings: Settings, metric: str, *, as_of: date, scope: Scope | None = None,
@@ -195,6 +204,18 @@ def daily_values(executor: Executor, settings: Settings, metric: str, *, as_of: 
     result = executor.run_sql(sql, scope=scope, max_rows=settings.max_rows)
     by_day = {(d.date() if hasattr(d, "date") else d): (v or 0.0) for d, v in result.rows}
     return [float(by_day.get(start + timedelta(days=i), 0.0)) for i in range(elapsed)]
+
+
+def daily_values_by(executor: Executor, settings: Settings, metric: str, dimension: str, values: Iterable[str], *,
+                    as_of: date, scope: Scope | None = None) -> dict[str, list[float]]:
+    """`daily_values` of each of `values` of `dimension` (filtered to it), all from one query."""
+    wanted = tuple(dict.fromkeys(values))
+    start, elapsed, _ = month_of(as_of)
+    sql = _daily_query(metric, start, as_of, (Filter(dimension, wanted),), by=dimension).sql(dialect="duckdb")
+    result = executor.run_sql(sql, scope=scope, max_rows=max(settings.max_rows, len(wanted) * 31))
+    by_day = {(str(v), d.date() if hasattr(d, "date") else d): (x or 0.0) for d, v, x in result.rows}
+    return {value: [float(by_day.get((value, start + timedelta(days=i)), 0.0)) for i in range(elapsed)]
+            for value in wanted}
 
 
 def forecast_month(executor: Executor, settings: Settings, metric: str, *, as_of: date, scope: Scope | None = None,
@@ -229,19 +250,26 @@ def budget_outlook(executor: Executor, settings: Settings, *, as_of: date, scope
     rows = executor.run_sql(_BUDGETS, scope=scope, max_rows=settings.max_rows).rows
     model = load_semantic_model()
     start, _, days_in_month = month_of(as_of)
-    outlooks = []
-    filters: tuple[Filter, ...]
+    measured = []
     for metric, budget_scope, value, amount in rows:
         if metric not in BUDGET_METRICS or amount is None:
             continue
         table = model.metrics[metric].table
+        if budget_scope == "total" or (budget_scope in model.dimensions and table in model.dimensions[budget_scope].columns):
+            measured.append((metric, budget_scope, value, amount))
+        # else: a budget on a dimension its metric's table lacks cannot be measured
+    # One query per metric and budget dimension (not one per budget): each reads the month once.
+    series: dict[tuple, list[float]] = {}
+    for metric, budget_scope in dict.fromkeys((m, s) for m, s, _, _ in measured):
         if budget_scope == "total":
-            filters = ()
-        elif budget_scope in model.dimensions and table in model.dimensions[budget_scope].columns:
-            filters = (Filter(budget_scope, (value,)),)
-        else:
-            continue  # a budget on a dimension its metric's table lacks cannot be measured
-        values = daily_values(executor, settings, metric, as_of=as_of, scope=scope, filters=filters)
+            series[(metric, "total", None)] = daily_values(executor, settings, metric, as_of=as_of, scope=scope)
+            continue
+        wanted = [str(v) for m, s, v, _ in measured if (m, s) == (metric, budget_scope)]
+        by_value = daily_values_by(executor, settings, metric, budget_scope, wanted, as_of=as_of, scope=scope)
+        series |= {(metric, budget_scope, v): days for v, days in by_value.items()}
+    outlooks = []
+    for metric, budget_scope, value, amount in measured:
+        values = series[(metric, budget_scope, None if budget_scope == "total" else str(value))]
         p = project(values, start, days_in_month, method)
         outlooks.append(BudgetOutlook(
             metric, budget_scope, value, amount, sum(values), p.total, p.low, p.high,
