@@ -120,6 +120,7 @@ for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE database_
 FLOOR = """
 import duckdb, json, statistics, sys, time
 con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute("SET enable_progress_bar = false")
 con.execute("SET threads = 2")
 con.execute("SET TimeZone = 'UTC'")
 runs = int(sys.argv[3])
@@ -281,6 +282,7 @@ def measure(root: Path, analyses: list[str], runs: int) -> None:
         _, peak, out = run_measured([sys.executable, __file__, "--child", name, "--home", str(root / "home"),
                                      "--runs", str(runs)], env)
         results[name] = json.loads(out.strip().splitlines()[-1]) | {"peak_mb": peak}
+        print(f"{name}: {json.dumps({k: v for k, v in results[name].items() if k != 'questions'})}", flush=True)
     as_of = date.fromisoformat(next(iter(results.values()))["as_of"])
     month_start = (as_of - timedelta(days=1)).replace(day=1)
     thirty = {"start": as_of - timedelta(days=30), "end": as_of}
@@ -294,7 +296,7 @@ def measure(root: Path, analyses: list[str], runs: int) -> None:
     if "overview" in results and all(name in floors for name in FLOORS):
         floors["overview"] = [sql for name in FLOORS for sql in floors[name]]
     _, _, out = run_measured([sys.executable, "-c", FLOOR, str(root / "native.duckdb"), json.dumps(floors), str(runs)])
-    floor = json.loads(out)
+    floor = json.loads(out.strip().splitlines()[-1])
     print(f"\n{'analysis':<46} {'cold s':>8} {'warm s':>8} {'floor s':>8} {'warm/floor':>10} {'peak RSS MB':>12}")
     if "planner" in results:
         ratios = []

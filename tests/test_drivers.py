@@ -437,8 +437,37 @@ def test_the_day_a_feature_moved_models_is_named(demo):
     executor, incidents = demo
     switch = incidents["model_switch"]
     start = date.fromisoformat(switch["start"])
-    monday = start - timedelta(days=start.weekday())
-    report = decompose(executor, "inference_cost", Window("w", monday, monday + timedelta(days=7),
-                                                          monday - timedelta(days=7), monday), settings=executor.settings)
+    first = start - timedelta(days=3)  # the switch inside the later week
+    report = decompose(executor, "inference_cost", Window("w", first, first + timedelta(days=7),
+                                                          first - timedelta(days=7), first), settings=executor.settings)
     detail = next(d.detail for d in report.drivers if d.dimension == "feature" and d.value == switch["value"])
     assert detail.startswith("moved from") and detail.endswith(f"on {start:%b} {start.day}"), detail
+
+
+SPLITS = {  # filters on the demo; the windows: the switch week and two weeks of three days
+    "all": (), "feature": (Filter("feature", ("summarize",)),), "team": (Filter("team", ("docs-ai",)),),
+    "not a model": (Filter("model", ("gpt-4o",), negate=True),),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPLITS))
+def test_splits_from_segments_read_once_equal_their_own_query(demo, name):
+    """Anomaly causes split many windows from one `read_segments` pass: the same reports as one query each."""
+    from assistant.analysis.drivers import read_segments
+
+    executor, incidents = demo
+    start = date.fromisoformat(incidents["model_switch"]["start"])
+    windows = [Window("w", start, start + timedelta(days=7), start - timedelta(days=7), start),
+               Window("w", start + timedelta(days=1), start + timedelta(days=4), start - timedelta(days=6), start - timedelta(days=3))]
+    segments = read_segments(executor, start - timedelta(days=7), start + timedelta(days=7), settings=executor.settings)
+    assert segments is not None and segments.rows
+    for window in windows:
+        alone = decompose(executor, "inference_cost", window, settings=executor.settings, filters=SPLITS[name])
+        shared = decompose(executor, "inference_cost", window, settings=executor.settings, filters=SPLITS[name],
+                           segments=segments)
+        assert alone.change_usd != 0
+        assert (shared.total_before, shared.total_after) == pytest.approx((alone.total_before, alone.total_after), rel=1e-9)
+        assert factors(shared) == pytest.approx(factors(alone), rel=1e-6, abs=1e-6)
+        assert [(d.dimension, d.value, d.factor, d.detail) for d in shared.drivers] == \
+            [(d.dimension, d.value, d.factor, d.detail) for d in alone.drivers]
+        assert [d.impact_usd for d in shared.drivers] == pytest.approx([d.impact_usd for d in alone.drivers], rel=1e-6, abs=1e-6)

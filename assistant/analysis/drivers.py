@@ -275,34 +275,111 @@ def _segment(executor: Executor, settings: Settings, scope: Scope | None) -> exp
     return exp.func("GREATEST", day, case.else_(day.copy()))
 
 
+def _priced(executor: Executor, settings: Settings, scope: Scope | None, where: exp.Expr) -> exp.Select:
+    """WITH r, s, priced: the requests meeting `where`, summed per cell and price segment, and priced."""
+    requests = _select(_REQUESTS).select(exp.alias_(_segment(executor, settings, scope), "segment")).where(where)
+    return exp.select("*").from_("priced").with_("r", as_=requests).with_("s", as_=_select(_SEGMENTS)).with_(
+        "priced", as_=_parsed(_PRICED))
+
+
+def _cell(keys: dict, measures: tuple[dict, dict]) -> dict:
+    """A cell of the split: its keys, and per window its sums with the logged cost split into parts."""
+    cell: dict[Any, Any] = {"keys": keys}
+    for i, m in enumerate(measures):
+        m = dict(m)
+        weight = m["w_uncached"] + m["w_cached"] + m["w_output"]
+        for part in ("uncached", "cached", "output"):
+            m[f"k_{part}"] = m["cost"] * m[f"w_{part}"] / weight if weight else 0.0
+        m["k_fixed"] = 0.0 if weight else m["cost"]
+        m["k_input"] = m["k_uncached"] + m["k_cached"]
+        cell[i] = m
+    return cell
+
+
 def _inference_rows(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
                     filters: tuple[Filter, ...], model: SemanticModel) -> tuple[list[dict], dict]:
     """The cells (as `_plain_cells` makes them, with the tier and the cost split into parts) and
     {feature: {model: {day: requests}}}, from one aggregate pass over the requests of both windows."""
-    requests = _select(_REQUESTS).select(exp.alias_(_segment(executor, settings, scope), "segment"))
-    requests = requests.where(_where("llm_requests", window, filters, model))
+    priced = _priced(executor, settings, scope, _where("llm_requests", window, filters, model))
     query = _cells_query(_CELL, _REQUEST_MEASURES, exp.to_table("priced"), window, "segment",
                          extra={"tier": "MAX(tier)", "day": _DAY, "by_day": "GROUPING(team)"})
     query.set("group", _parsed(_GROUPS).args["group"])
-    query = query.with_("r", as_=requests).with_("s", as_=_select(_SEGMENTS)).with_("priced", as_=_parsed(_PRICED))
+    query.set("with_", priced.args["with_"])
     cells = []
     daily: defaultdict[Any, defaultdict[Any, dict]] = defaultdict(lambda: defaultdict(dict))
     for row in _run(executor, query, settings, scope):
         if row["by_day"]:
             daily[row["feature"]][row["model"]][row["day"]] = int(row["requests_0"] or 0) + int(row["requests_1"] or 0)
             continue
-        cell: dict[Any, Any] = {"keys": {k: row[k] for k in _CELL} | {"tier": row["tier"]}}
-        for i in (0, 1):
-            m = {name: float(row[f"{name}_{i}"] or 0) for name in _REQUEST_MEASURES}
-            weight = m["w_uncached"] + m["w_cached"] + m["w_output"]
-            for part in ("uncached", "cached", "output"):
-                m[f"k_{part}"] = m["cost"] * m[f"w_{part}"] / weight if weight else 0.0
-            m["k_fixed"] = 0.0 if weight else m["cost"]
-            m["k_input"] = m["k_uncached"] + m["k_cached"]
-            cell[i] = m
-        if cell[0]["requests"] or cell[1]["requests"]:
-            cells.append(cell)
+        sums = tuple({name: float(row[f"{name}_{i}"] or 0) for name in _REQUEST_MEASURES} for i in (0, 1))
+        if sums[0]["requests"] or sums[1]["requests"]:
+            cells.append(_cell({k: row[k] for k in _CELL} | {"tier": row["tier"]}, sums))
     return cells, daily
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Priced request sums per cell and day over [start, end), read once for many inference splits.
+
+    `decompose(..., segments=)` splits a window inside the span from these rows in memory
+    (filters on team, feature, provider or model only), as the single pass would from the requests.
+    """
+
+    start: date
+    end: date
+    rows: tuple[dict, ...]
+
+    def serves(self, window: Window, filters: tuple[Filter, ...]) -> bool:
+        assert window.compare_start is not None and window.compare_end is not None
+        return (self.start <= min(window.compare_start, window.start) and max(window.end, window.compare_end) <= self.end
+                and all(f.dimension in _CELL for f in filters))
+
+
+SEGMENT_ROWS = 200_000  # most (cell, day) rows `read_segments` keeps in memory
+
+
+def read_segments(executor: Executor, start: date, end: date, *, settings: Settings,
+                  scope: Scope | None = None) -> Segments | None:
+    """One aggregate pass over the requests of [start, end); None when it has more than SEGMENT_ROWS rows."""
+    measures = [exp.alias_(_parsed(sql), name) for name, sql in _REQUEST_MEASURES.items()]
+    keys = [*_CELL, _DAY]
+    priced = _priced(executor, settings, scope, time_between(exp.column("ts"), start, end))
+    query = exp.select(*_CELL, exp.alias_(_parsed(_DAY), "day"), exp.alias_(_parsed("MAX(tier)"), "tier"), *measures)
+    query = query.from_("priced").group_by(*[_parsed(k) for k in keys])
+    query.set("with_", priced.args["with_"])
+    result = executor.run_sql(query.sql(dialect="duckdb"), scope=scope, max_rows=SEGMENT_ROWS)
+    if result.truncated:
+        return None
+    return Segments(start, end, tuple(dict(zip(result.columns, row)) for row in result.rows))
+
+
+def _segment_cells(segments: Segments, window: Window, filters: tuple[Filter, ...]) -> tuple[list[dict], dict]:
+    """What `_inference_rows` reads from the requests, from rows already read."""
+    assert window.compare_start is not None and window.compare_end is not None
+    spans = ((window.compare_start, window.compare_end), (window.start, window.end))
+    sums: dict[tuple, tuple[dict, dict]] = {}
+    tiers: dict[tuple, Any] = {}
+    daily: defaultdict[Any, defaultdict[Any, dict]] = defaultdict(lambda: defaultdict(dict))
+    for row in segments.rows:
+        side = next((i for i, (a, b) in enumerate(spans) if a <= row["day"] < b), None)
+        if side is None or not all(_passes(f, row[f.dimension]) for f in filters):
+            continue
+        key = tuple(row[k] for k in _CELL)
+        both = sums.setdefault(key, ({n: 0.0 for n in _REQUEST_MEASURES}, {n: 0.0 for n in _REQUEST_MEASURES}))
+        for name in _REQUEST_MEASURES:
+            both[side][name] += float(row[name] or 0)
+        if row["tier"] is not None:
+            tiers[key] = max(tiers[key], row["tier"]) if tiers.get(key) is not None else row["tier"]
+        counts = daily[row["feature"]][row["model"]]
+        counts[row["day"]] = counts.get(row["day"], 0) + int(row["requests"] or 0)
+    cells = [_cell(dict(zip(_CELL, key)) | {"tier": tiers.get(key)}, both) for key, both in sums.items()]
+    return cells, daily
+
+
+def _passes(f: Filter, value: Any) -> bool:
+    """`dimension_filter` on one value: a negated filter keeps the rows without one."""
+    inside = value is not None and str(value) in f.values
+    return (not inside) if f.negate else inside
 
 
 # ---------------------------------------------------------------- inference cost
@@ -362,8 +439,11 @@ def _unit_parts(cells: list[dict], requests: tuple[float, float]) -> list[_Part]
 
 
 def _inference(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
-               filters: tuple[Filter, ...], model: SemanticModel) -> _Breakdown:
-    cells, daily = _inference_rows(executor, window, settings, scope, filters, model)
+               filters: tuple[Filter, ...], model: SemanticModel, segments: Segments | None = None) -> _Breakdown:
+    if segments is not None and segments.serves(window, filters):
+        cells, daily = _segment_cells(segments, window, filters)
+    else:
+        cells, daily = _inference_rows(executor, window, settings, scope, filters, model)
     requests = tuple(sum(c[i]["requests"] for c in cells) for i in (0, 1))
     units = defaultdict(list)
     for c in cells:
@@ -546,15 +626,22 @@ _METHODS = {"inference_cost": _inference, "cost": _billing, "gpu_cost": _gpu}
 
 
 def decompose(executor: Executor, metric: str, window: Window, *, settings: Settings, scope: Scope | None = None,
-              filters: tuple[Filter, ...] = ()) -> DriverReport:
-    """Why `metric` changed from window.compare_start..compare_end to window.start..end, split exactly."""
+              filters: tuple[Filter, ...] = (), segments: Segments | None = None) -> DriverReport:
+    """Why `metric` changed from window.compare_start..compare_end to window.start..end, split exactly.
+
+    `segments` (`read_segments` over a span holding both windows) spares inference cost its query.
+    """
     if metric not in _METHODS:
         raise QueryError(f"Changes can be explained for {', '.join(_METHODS)}; not for {metric}.")
     if window.compare_start is None or window.compare_end is None:
         previous = previous_window(window)
         window = Window(window.label, window.start, window.end, previous.start, previous.end)
     model = load_semantic_model()
-    parts, (before, after), info, describe = _METHODS[metric](executor, window, settings, scope, tuple(filters), model)
+    if metric == "inference_cost":
+        breakdown = _inference(executor, window, settings, scope, tuple(filters), model, segments)
+    else:
+        breakdown = _METHODS[metric](executor, window, settings, scope, tuple(filters), model)
+    parts, (before, after), info, describe = breakdown
     by_factor: defaultdict[str, float] = defaultdict(float)
     for p in parts:
         by_factor[p.factor] += p.usd
