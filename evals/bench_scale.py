@@ -276,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure(root: Path, analyses: list[str], runs: int) -> None:
+    if not analyses:
+        return
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     results = {}
     for name in analyses:

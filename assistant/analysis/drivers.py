@@ -262,8 +262,11 @@ _REQUEST_MEASURES = {
 _CELL = {"team": "team", "feature": "feature", "provider": "provider", "model": "model"}
 
 
-def _segment(executor: Executor, settings: Settings, scope: Scope | None) -> exp.Expr:
-    """The start of a request's price segment: its day, or the latest price change inside that day before it."""
+def price_segment(executor: Executor, settings: Settings, scope: Scope | None) -> exp.Expr:
+    """The start of a request's (`ts`) price segment: its day, or the latest price change inside that day before it.
+
+    No `model_prices` row starts or ends inside a segment, so one price holds for all of its requests.
+    """
     day = _parsed("DATE_TRUNC('day', ts)")
     inner = [row["b"] for row in _run(executor, _select(_INNER_BOUNDARIES), settings, scope)]
     if not inner:
@@ -277,7 +280,7 @@ def _segment(executor: Executor, settings: Settings, scope: Scope | None) -> exp
 
 def _priced(executor: Executor, settings: Settings, scope: Scope | None, where: exp.Expr) -> exp.Select:
     """WITH r, s, priced: the requests meeting `where`, summed per cell and price segment, and priced."""
-    requests = _select(_REQUESTS).select(exp.alias_(_segment(executor, settings, scope), "segment")).where(where)
+    requests = _select(_REQUESTS).select(exp.alias_(price_segment(executor, settings, scope), "segment")).where(where)
     return exp.select("*").from_("priced").with_("r", as_=requests).with_("s", as_=_select(_SEGMENTS)).with_(
         "priced", as_=_parsed(_PRICED))
 
@@ -311,9 +314,9 @@ def _inference_rows(executor: Executor, window: Window, settings: Settings, scop
         if row["by_day"]:
             daily[row["feature"]][row["model"]][row["day"]] = int(row["requests_0"] or 0) + int(row["requests_1"] or 0)
             continue
-        sums = tuple({name: float(row[f"{name}_{i}"] or 0) for name in _REQUEST_MEASURES} for i in (0, 1))
-        if sums[0]["requests"] or sums[1]["requests"]:
-            cells.append(_cell({k: row[k] for k in _CELL} | {"tier": row["tier"]}, sums))
+        before, after = ({name: float(row[f"{name}_{i}"] or 0) for name in _REQUEST_MEASURES} for i in (0, 1))
+        if before["requests"] or after["requests"]:
+            cells.append(_cell({k: row[k] for k in _CELL} | {"tier": row["tier"]}, (before, after)))
     return cells, daily
 
 
