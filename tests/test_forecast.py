@@ -178,7 +178,7 @@ def test_budgets_read_together_match_each_budget_read_alone(executor, warehouse_
 
     as_of = resolve_as_of(executor, warehouse_settings)
     outlooks = budget_outlook(executor, warehouse_settings, as_of=as_of)
-    assert {o.scope for o in outlooks} >= {"total", "team"}, outlooks
+    assert {o.scope for o in outlooks} >= {"total", "team", "feature"}, outlooks  # two dimensions of one metric
     for o in outlooks:
         filters = () if o.scope == "total" else (Filter(o.scope, (o.scope_value,)),)
         alone = forecast_month(executor, warehouse_settings, o.metric, as_of=as_of, filters=filters)

@@ -164,8 +164,7 @@ def month_of(as_of: date) -> tuple[date, int, int]:
     return start, (as_of - start).days, calendar.monthrange(start.year, start.month)[1]
 
 
-def _daily_query(metric: str, start: date, end: date, filters: Iterable[Filter], by: str | None = None) -> exp.Select:
-    """The metric per day (and per value of dimension `by`, as column `by_value`) in [start, end)."""
+def _daily_query(metric: str, start: date, end: date, filters: Iterable[Filter]) -> exp.Select:
     model = load_semantic_model()
     spec = model.metrics[metric]
     time = exp.column(model.timed_column(spec.table))
@@ -174,14 +173,36 @@ def _daily_query(metric: str, start: date, end: date, filters: Iterable[Filter],
     for f in filters:
         condition = _dimension_column(f.dimension, metric).isin(*[exp.Literal.string(v) for v in f.values])
         conditions.append(exp.not_(condition) if f.negate else condition)
-    keys = [day] + ([_dimension_column(by, metric)] if by else [])
     return (
-        exp.select(exp.alias_(day.copy(), "day"), *([exp.alias_(keys[1].copy(), "by_value")] if by else []),
-                   exp.alias_(spec.expression.copy(), "value"))
+        exp.select(exp.alias_(day, "day"), exp.alias_(spec.expression.copy(), "value"))
         .from_(spec.table)
         .where(exp.and_(*conditions))
-        .group_by(*[k.copy() for k in keys])
+        .group_by(day.copy())
         .order_by(exp.column("day"))
+    )
+
+
+def _daily_by_query(metric: str, start: date, end: date, wanted: dict[str, tuple[str, ...]]) -> exp.Select:
+    """The metric per day and value of each dimension in `wanted` (rows with one of its values), in one pass.
+
+    A row outside one dimension's values may still form a group of that dimension (it passed
+    another's filter): such groups are not asked for, and every asked-for group is whole.
+    """
+    model = load_semantic_model()
+    spec = model.metrics[metric]
+    time = exp.column(model.timed_column(spec.table))
+    day = exp.func("date_trunc", exp.Literal.string("day"), time)
+    columns = {d: _dimension_column(d, metric) for d in wanted}
+    chosen = exp.or_(*[columns[d].copy().isin(*[exp.Literal.string(v) for v in values]) for d, values in wanted.items()])
+    sets = [exp.Tuple(expressions=[day.copy(), column.copy()]) for column in columns.values()]
+    return (
+        exp.select(exp.alias_(day.copy(), "day"),
+                   *[exp.alias_(column.copy(), f"by_{i}") for i, column in enumerate(columns.values())],
+                   *[exp.alias_(exp.func("grouping", column.copy()), f"off_{i}") for i, column in enumerate(columns.values())],
+                   exp.alias_(spec.expression.copy(), "value"))
+        .from_(spec.table)
+        .where(exp.and_(time_between(time, start, end), exp.paren(chosen)))
+        .group_by(exp.GroupingSets(expressions=sets))
     )
 
 
@@ -206,16 +227,22 @@ def daily_values(executor: Executor, settings: Settings, metric: str, *, as_of: 
     return [float(by_day.get(start + timedelta(days=i), 0.0)) for i in range(elapsed)]
 
 
-def daily_values_by(executor: Executor, settings: Settings, metric: str, dimension: str, values: Iterable[str], *,
-                    as_of: date, scope: Scope | None = None) -> dict[str, list[float]]:
-    """`daily_values` of each of `values` of `dimension` (filtered to it), all from one query."""
-    wanted = tuple(dict.fromkeys(values))
+def daily_values_by(executor: Executor, settings: Settings, metric: str, wanted: dict[str, tuple[str, ...]], *,
+                    as_of: date, scope: Scope | None = None) -> dict[tuple[str, str], list[float]]:
+    """`daily_values` of each value of each dimension in `wanted` (filtered to it), all from one query."""
     start, elapsed, _ = month_of(as_of)
-    sql = _daily_query(metric, start, as_of, (Filter(dimension, wanted),), by=dimension).sql(dialect="duckdb")
-    result = executor.run_sql(sql, scope=scope, max_rows=max(settings.max_rows, len(wanted) * 31))
-    by_day = {(str(v), d.date() if hasattr(d, "date") else d): (x or 0.0) for d, v, x in result.rows}
-    return {value: [float(by_day.get((value, start + timedelta(days=i)), 0.0)) for i in range(elapsed)]
-            for value in wanted}
+    sql = _daily_by_query(metric, start, as_of, wanted).sql(dialect="duckdb")
+    limit = sum(len(values) for values in wanted.values()) * 31
+    result = executor.run_sql(sql, scope=scope, max_rows=max(settings.max_rows, limit))
+    dimensions = list(wanted)
+    by_day: dict[tuple, float] = {}
+    for row in result.rows:
+        day, value = row[0], row[-1]
+        i = next(k for k in range(len(dimensions)) if not row[1 + len(dimensions) + k])
+        key = (dimensions[i], str(row[1 + i]), day.date() if hasattr(day, "date") else day)
+        by_day[key] = by_day.get(key, 0.0) + (value or 0.0)
+    return {(d, v): [float(by_day.get((d, v, start + timedelta(days=i)), 0.0)) for i in range(elapsed)]
+            for d, values in wanted.items() for v in values}
 
 
 def forecast_month(executor: Executor, settings: Settings, metric: str, *, as_of: date, scope: Scope | None = None,
@@ -258,15 +285,18 @@ def budget_outlook(executor: Executor, settings: Settings, *, as_of: date, scope
         if budget_scope == "total" or (budget_scope in model.dimensions and table in model.dimensions[budget_scope].columns):
             measured.append((metric, budget_scope, value, amount))
         # else: a budget on a dimension its metric's table lacks cannot be measured
-    # One query per metric and budget dimension (not one per budget): each reads the month once.
+    # Per metric one query for its total and one for all its budgeted values (not one per budget).
     series: dict[tuple, list[float]] = {}
-    for metric, budget_scope in dict.fromkeys((m, s) for m, s, _, _ in measured):
-        if budget_scope == "total":
+    for metric in dict.fromkeys(m for m, _, _, _ in measured):
+        if any(m == metric and s == "total" for m, s, _, _ in measured):
             series[(metric, "total", None)] = daily_values(executor, settings, metric, as_of=as_of, scope=scope)
-            continue
-        wanted = [str(v) for m, s, v, _ in measured if (m, s) == (metric, budget_scope)]
-        by_value = daily_values_by(executor, settings, metric, budget_scope, wanted, as_of=as_of, scope=scope)
-        series |= {(metric, budget_scope, v): days for v, days in by_value.items()}
+        wanted: dict[str, tuple[str, ...]] = {}
+        for m, s, v, _ in measured:
+            if m == metric and s != "total":
+                wanted[s] = tuple(dict.fromkeys((*wanted.get(s, ()), str(v))))
+        if wanted:
+            by_value = daily_values_by(executor, settings, metric, wanted, as_of=as_of, scope=scope)
+            series |= {(metric, s, v): days for (s, v), days in by_value.items()}
     outlooks = []
     for metric, budget_scope, value, amount in measured:
         values = series[(metric, budget_scope, None if budget_scope == "total" else str(value))]
