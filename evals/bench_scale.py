@@ -140,7 +140,9 @@ print(json.dumps(out))
 def _settings(home: Path):
     from warehouse.settings import load_settings
 
-    return load_settings(environ={"FINOPS_HOME": str(home), "FINOPS_THREADS": "2"}, config_path=None)
+    # A generous query timeout: a slow analysis is measured, not stopped at the default 30 s.
+    return load_settings(environ={"FINOPS_HOME": str(home), "FINOPS_THREADS": "2", "FINOPS_QUERY_TIMEOUT_S": "600"},
+                         config_path=None)
 
 
 def child(name: str, home: Path, runs: int) -> None:
