@@ -29,6 +29,7 @@ from warehouse.ingest import ingest
 WEEK = Window("last week", date(2026, 3, 9), date(2026, 3, 16), date(2026, 3, 2), date(2026, 3, 9))
 MONDAY = datetime(2026, 3, 2)
 CUT = datetime(2026, 3, 9)  # when a price change takes effect
+NOON = datetime(2026, 3, 11, 12)  # a price change inside a day
 PRICES = {"small": (1.0, 0.5, 4.0), "large": (10.0, 5.0, 40.0)}
 TEAMS = {"A": "alpha", "B": "beta", "C": "gamma"}
 
@@ -39,12 +40,14 @@ def price_rows() -> list[dict]:
              "output_usd_per_mtok": out, "tier": model, "valid_from": datetime(2026, 1, 1), "valid_to": None}
             for model, (inp, cached, out) in PRICES.items()]
     cut = rows[0] | {"model": "cut", "valid_to": CUT}
+    noon = rows[0] | {"model": "noon", "valid_to": NOON}  # `small` until noon, `large` after
     return rows + [cut, cut | {"input_usd_per_mtok": 2.0, "cached_input_usd_per_mtok": 1.0, "output_usd_per_mtok": 8.0,
-                               "valid_from": CUT, "valid_to": None}]
+                               "valid_from": CUT, "valid_to": None},
+                   noon, rows[1] | {"model": "noon", "valid_from": NOON}]
 
 
 def cost(model: str, input_tokens: int, output_tokens: int, cached: int = 0, after: bool = False) -> float:
-    inp, cached_price, out = PRICES["small" if model == "cut" else model]
+    inp, cached_price, out = PRICES["small" if model in ("cut", "noon") else model]
     scale = 2.0 if model == "cut" and after else 1.0
     return scale * ((input_tokens - cached) * inp + cached * cached_price + output_tokens * out) / 1e6
 
@@ -81,6 +84,7 @@ CASES = {
     "new": (BASE, (BASE[0], ("C", "small", 4, {}))),
     "retries": (BASE, BASE + (("A", "small", 3, {"attempt": 2, "status": "rate_limited"}),)),
     "narrate": (BASE, (("A", "small", 10, {"input_tokens": 500_000}), BASE[1])),
+    "price-noon": ((("A", "noon", 10, {"cached": 30_000}), BASE[1]), (("A", "noon", 24, {"cached": 30_000}), BASE[1])),
 }
 
 
@@ -365,3 +369,105 @@ def test_prompt_growth_is_the_top_driver_of_the_last_week(demo):
     switch = incidents["model_switch"]
     if week.compare_start <= date.fromisoformat(switch["start"]) < week.end:
         assert drivers(report, "feature")[switch["value"]][0] == switch["factor"]
+
+
+# ---------------------------------------------------------------- one pass against request-by-request SQL
+
+# Independent of drivers.py: every request priced on its own (ASOF join per request), summed per cell and window.
+PER_REQUEST = """
+SELECT r.team, r.feature, r.provider, r.model, r.ts >= TIMESTAMP '{start}' AS after, count(*) AS requests,
+       sum(coalesce(r.input_tokens, 0)) AS input, sum(least(greatest(coalesce(r.cached_input_tokens, 0), 0),
+       coalesce(r.input_tokens, 0))) AS cached, sum(coalesce(r.output_tokens, 0)) AS output,
+       sum(coalesce(r.cost_usd, 0)) AS cost, sum(coalesce(r.cost_usd, 0)) FILTER (WHERE r.attempt > 1) AS retry,
+       sum((coalesce(r.input_tokens, 0) - least(greatest(coalesce(r.cached_input_tokens, 0), 0), coalesce(r.input_tokens, 0)))
+           * coalesce(CASE WHEN p.valid_to IS NULL OR r.ts < p.valid_to THEN p.input_usd_per_mtok END, 1.0)) AS w_uncached,
+       sum(least(greatest(coalesce(r.cached_input_tokens, 0), 0), coalesce(r.input_tokens, 0))
+           * coalesce(CASE WHEN p.valid_to IS NULL OR r.ts < p.valid_to
+                           THEN coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok) END, 0.5)) AS w_cached,
+       sum(coalesce(r.output_tokens, 0)
+           * coalesce(CASE WHEN p.valid_to IS NULL OR r.ts < p.valid_to THEN p.output_usd_per_mtok END, 4.0)) AS w_output
+FROM llm_requests AS r ASOF LEFT JOIN model_prices AS p
+  ON lower(r.provider) = lower(p.provider) AND lower(r.model) = lower(p.model) AND r.ts >= p.valid_from
+WHERE r.ts >= TIMESTAMP '{cstart}' AND r.ts < TIMESTAMP '{end}' {where}
+GROUP BY ALL
+"""
+DAILY = """
+SELECT feature, model, CAST(ts AS DATE) AS day, count(*) FROM llm_requests
+WHERE ts >= TIMESTAMP '{cstart}' AND ts < TIMESTAMP '{end}' {where} GROUP BY ALL
+"""
+MEASURES = ("requests", "input", "cached", "output", "cost", "retry", "w_uncached", "w_cached", "w_output")
+
+
+def one_pass_against_per_request(executor: Executor, window: Window, environment: str | None) -> None:
+    from assistant.analysis.drivers import _inference_rows
+    from assistant.semantic import load_semantic_model
+
+    filters = (Filter("environment", (environment,)),) if environment else ()
+    cells, daily = _inference_rows(executor, window, executor.settings, None, filters, load_semantic_model())
+    got = {(tuple(c["keys"][k] for k in ("team", "feature", "provider", "model")), i): c[i]
+           for c in cells for i in (0, 1)}
+    sql = {"start": window.start, "end": window.end, "cstart": window.compare_start,
+           "where": f"AND environment = '{environment}'" if environment else ""}
+    expected = executor.query(PER_REQUEST.format(**sql))
+    assert expected.rows
+    for row in expected.rows:
+        want = dict(zip(expected.columns, row))
+        have = got.pop((tuple(want[k] for k in ("team", "feature", "provider", "model")), int(want["after"])))
+        for name in MEASURES:
+            assert have[name] == pytest.approx(float(want[name] or 0), rel=1e-9, abs=1e-9), name
+    assert all(not m["requests"] for m in got.values())  # a cell's other window, when it had no requests
+    counts = {(f, m, d): n for f, by_model in daily.items() for m, by_day in by_model.items() for d, n in by_day.items()}
+    assert counts == {(f, m, d): n for f, m, d, n in executor.query(DAILY.format(**sql)).rows}
+
+
+@pytest.mark.parametrize("case", ["price", "price-noon", "move-half", "retries", "cache", "random-3", "random-7"])
+def test_one_pass_equals_pricing_every_request(cases, case):
+    """Segments priced once give what pricing every request gives, a price change inside a day included."""
+    one_pass_against_per_request(cases, WEEK, case)
+
+
+def test_one_pass_equals_pricing_every_request_on_the_demo(demo):
+    executor, incidents = demo
+    switch = date.fromisoformat(incidents["model_switch"]["start"])
+    one_pass_against_per_request(executor, Window("w", switch, switch + timedelta(days=7),
+                                                  switch - timedelta(days=7), switch), None)
+
+
+def test_the_day_a_feature_moved_models_is_named(demo):
+    executor, incidents = demo
+    switch = incidents["model_switch"]
+    start = date.fromisoformat(switch["start"])
+    first = start - timedelta(days=3)  # the switch inside the later week
+    report = decompose(executor, "inference_cost", Window("w", first, first + timedelta(days=7),
+                                                          first - timedelta(days=7), first), settings=executor.settings)
+    detail = next(d.detail for d in report.drivers if d.dimension == "feature" and d.value == switch["value"])
+    assert detail.startswith("moved from") and detail.endswith(f"on {start:%b} {start.day}"), detail
+
+
+SPLITS = {  # filters on the demo; the windows: the switch week and two weeks of three days
+    "all": (), "feature": (Filter("feature", ("summarize",)),), "team": (Filter("team", ("docs-ai",)),),
+    "not a model": (Filter("model", ("gpt-4o",), negate=True),),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPLITS))
+def test_splits_from_segments_read_once_equal_their_own_query(demo, name):
+    """Anomaly causes split many windows from one `read_segments` pass: the same reports as one query each."""
+    from assistant.analysis.drivers import read_segments
+
+    executor, incidents = demo
+    start = date.fromisoformat(incidents["model_switch"]["start"])
+    windows = [Window("w", start, start + timedelta(days=7), start - timedelta(days=7), start),
+               Window("w", start + timedelta(days=1), start + timedelta(days=4), start - timedelta(days=6), start - timedelta(days=3))]
+    segments = read_segments(executor, start - timedelta(days=7), start + timedelta(days=7), settings=executor.settings)
+    assert segments is not None and segments.rows
+    for window in windows:
+        alone = decompose(executor, "inference_cost", window, settings=executor.settings, filters=SPLITS[name])
+        shared = decompose(executor, "inference_cost", window, settings=executor.settings, filters=SPLITS[name],
+                           segments=segments)
+        assert alone.change_usd != 0
+        assert (shared.total_before, shared.total_after) == pytest.approx((alone.total_before, alone.total_after), rel=1e-9)
+        assert factors(shared) == pytest.approx(factors(alone), rel=1e-6, abs=1e-6)
+        assert [(d.dimension, d.value, d.factor, d.detail) for d in shared.drivers] == \
+            [(d.dimension, d.value, d.factor, d.detail) for d in alone.drivers]
+        assert [d.impact_usd for d in shared.drivers] == pytest.approx([d.impact_usd for d in alone.drivers], rel=1e-6, abs=1e-6)

@@ -170,3 +170,17 @@ def test_demo_docs_ai_budget_is_over():
     assert "docs-ai inference budget" in narrate_outlook(outlooks) and "ran out on" in narrate_outlook(outlooks)
     assert cost.projected_total == pytest.approx(cost.spent_so_far / 22 * 30)
     assert "22 of 30 days" in narrate_forecast(cost)
+
+
+def test_budgets_read_together_match_each_budget_read_alone(executor, warehouse_settings):
+    """budget_outlook reads each metric and budget dimension once; each budget's own query gives the same."""
+    from assistant.understand.planners import resolve_as_of
+
+    as_of = resolve_as_of(executor, warehouse_settings)
+    outlooks = budget_outlook(executor, warehouse_settings, as_of=as_of)
+    assert {o.scope for o in outlooks} >= {"total", "team", "feature"}, outlooks  # two dimensions of one metric
+    for o in outlooks:
+        filters = () if o.scope == "total" else (Filter(o.scope, (o.scope_value,)),)
+        alone = forecast_month(executor, warehouse_settings, o.metric, as_of=as_of, filters=filters)
+        assert (o.spent, o.projected, o.low, o.high) == pytest.approx(
+            (alone.spent_so_far, alone.projected_total, alone.low, alone.high), abs=1e-9)

@@ -312,6 +312,42 @@ def test_request_ids_are_never_duplicated(settings, tmp_path):
     assert total == distinct == 150
 
 
+MONTHS = {"oct": datetime(2026, 10, 20), "nov": datetime(2026, 11, 20), "dec": datetime(2026, 12, 20)}
+
+
+def month_rows(ids: range, month: str, cost: float) -> list[dict]:
+    return [row | {"request_id": f"r{i}", "ts": MONTHS[month], "cost_usd": cost} for i, row in zip(ids, llm_rows())]
+
+
+# first file, second file, (second's loaded, duplicate), months whose lake files the second load reads
+ACROSS_MONTHS = {
+    "same ids, same months": ([(range(0, 50), "oct"), (range(50, 100), "nov")], [(range(0, 50), "oct"), (range(50, 100), "nov")],
+                              (0, 100), {"2026-10", "2026-11"}),
+    "overlap in one of two months": ([(range(0, 50), "oct"), (range(50, 100), "nov")], [(range(50, 100), "nov"), (range(100, 150), "dec")],
+                                     (50, 50), {"2026-11", "2026-12"}),
+    "a new month only": ([(range(0, 50), "oct")], [(range(50, 80), "dec")], (30, 0), {"2026-12"}),
+    "repeats inside the file too": ([(range(0, 50), "nov")], [(range(40, 60), "nov"), (range(55, 60), "nov")], (10, 15), {"2026-11"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACROSS_MONTHS))
+def test_request_ids_are_never_duplicated_across_files_and_months(settings, tmp_path, monkeypatch, case):
+    """A load looks its keys up in the month partitions its rows fall in, and never adds a key twice."""
+    first, second, (loaded, duplicate), months = ACROSS_MONTHS[case]
+    rows_one = [row for ids, month in first for row in month_rows(ids, month, 0.01)]
+    rows_two = [row for ids, month in second for row in month_rows(ids, month, 0.02)]  # not the same file
+    ingest([write_table(rows_one, tmp_path / "one" / "llm_requests.parquet")], settings)
+    asked = []
+    real = Lake.month_files
+    monkeypatch.setattr(Lake, "month_files", lambda lake, table, wanted: asked.append(set(wanted)) or real(lake, table, wanted))
+    [result] = ingest([write_table(rows_two, tmp_path / "two" / "llm_requests.parquet")], settings).results
+    assert (result.rows_loaded, result.rows_duplicate) == (loaded, duplicate)
+    assert asked == [months]
+    with Executor(settings) as executor:
+        total, distinct = executor.query("SELECT count(*), count(DISTINCT request_id) FROM llm_requests").rows[0]
+    assert total == distinct == len({r["request_id"] for r in rows_one + rows_two})
+
+
 # --- pricing ----------------------------------------------------------------------------------------
 
 

@@ -354,3 +354,76 @@ def test_finops_info_line(homes, name, line):
         assert facts["as_of"] == AS_OF.isoformat()
         assert facts["reconciliation"] == {"window": OCTOBER.to_json(), "tracked_usd": 3.61, "billed_usd": 3.86,
                                            "variance_usd": -0.25, "variance_pct": -6.4}
+
+
+# ---------------------------------------------------------------- models: one pass against pricing each request
+
+# Independent of reconciliation.py: every request priced on its own (the query _MODELS replaced).
+PER_REQUEST_MODELS = """
+WITH prices AS (
+  SELECT lower(provider) AS provider, lower(model) AS model, valid_from, valid_to, input_usd_per_mtok AS input_price,
+         coalesce(cached_input_usd_per_mtok, input_usd_per_mtok) AS cached_price,
+         coalesce(cache_write_usd_per_mtok, input_usd_per_mtok) AS write_price, output_usd_per_mtok AS output_price
+  FROM model_prices
+), requests AS (
+  SELECT coalesce(lower(r.provider), 'unknown') AS provider, lower(r.model) AS model, r.cost_usd,
+         r.input_tokens - coalesce(r.cached_input_tokens, 0) - coalesce(r.cache_write_input_tokens, 0) AS uncached,
+         coalesce(r.cached_input_tokens, 0) AS cached, coalesce(r.cache_write_input_tokens, 0) AS written, r.output_tokens AS output,
+         coalesce(p.input_price, u.input_price) AS input_price, coalesce(p.cached_price, u.cached_price) AS cached_price,
+         coalesce(p.write_price, u.write_price) AS write_price, coalesce(p.output_price, u.output_price) AS output_price
+  FROM llm_requests AS r
+  LEFT JOIN prices AS p ON p.provider = lower(r.provider) AND p.model = lower(r.model)
+    AND p.valid_from <= r.ts AND (p.valid_to IS NULL OR p.valid_to > r.ts)
+  LEFT JOIN prices AS u ON u.provider = lower(r.provider)
+    AND u.model = regexp_replace(lower(r.model), '[-@]([0-9]{{8}}|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})$', '')
+    AND u.valid_from <= r.ts AND (u.valid_to IS NULL OR u.valid_to > r.ts)
+  WHERE r.ts >= TIMESTAMP '{start}' AND r.ts < TIMESTAMP '{end}'
+)
+SELECT provider, model, count(*) AS requests, count_if(cost_usd IS NULL) AS unpriced, count_if(input_price IS NULL) AS without_price,
+       sum(cost_usd) FILTER (WHERE input_price IS NOT NULL) AS checked_usd,
+       sum(cached) FILTER (WHERE cost_usd IS NOT NULL AND input_price IS NOT NULL) AS cached_tokens,
+       sum((uncached * input_price + cached * cached_price + written * write_price + output * output_price) / 1e6)
+         FILTER (WHERE cost_usd IS NOT NULL) AS expected_usd,
+       sum((uncached * input_price + cached * input_price + written * write_price + output * output_price) / 1e6)
+         FILTER (WHERE cost_usd IS NOT NULL) AS full_rate_usd,
+       max(input_price) AS input_price, min(cached_price) AS cached_price
+FROM requests GROUP BY provider, model ORDER BY provider, model
+"""
+LOGGED = ("requests", "unpriced", "without_price", "checked_usd", "cached_tokens", "expected_usd", "full_rate_usd",
+          "input_price", "cached_price")
+
+
+@pytest.fixture(scope="module")
+def noon_prices(tmp_path_factory):
+    """The tiny warehouse with gpt-4o's price change moved to noon, and some requests without token counts."""
+    from tests.tiny_data import PRICE_CHANGE, llm_rows, price_rows, write_tiny_dataset
+    from warehouse.executor import Executor
+    from warehouse.ingest import ingest
+
+    prices = [p | {k: PRICE_CHANGE + timedelta(hours=12) for k in ("valid_from", "valid_to") if p[k] == PRICE_CHANGE}
+              for p in price_rows()]
+    rows = [r | ({"output_tokens": None} if i % 7 == 0 else {}) for i, r in enumerate(llm_rows())]
+    root = tmp_path_factory.mktemp("noon-prices")
+    write_tiny_dataset(root / "data", {"model_prices": prices, "llm_requests": rows, "billing": []})
+    settings = make_settings(root / "home", query_timeout_s=10, max_rows=1000, memory_limit="1GB", threads=2)
+    assert not ingest([root / "data"], settings).refused
+    with Executor(settings) as executor:
+        yield executor
+
+
+@pytest.mark.parametrize("warehouse", ["tiny", "noon"])
+def test_models_summed_per_price_segment_equal_pricing_each_request(request, warehouse):
+    from assistant.analysis.drivers import price_segment
+    from assistant.analysis.reconciliation import _MODELS, _sql
+
+    executor = request.getfixturevalue("executor" if warehouse == "tiny" else "noon_prices")
+    window = Window("October", date(2026, 10, 1), date(2026, 11, 1))
+    got = executor.run_sql(_sql(_MODELS, window, price_segment(executor, executor.settings, None)), max_rows=1000)
+    have = {(r["provider"], r["model"]): r for r in (dict(zip(got.columns, row)) for row in got.rows) if r["requests"]}
+    want = executor.query(PER_REQUEST_MODELS.format(start=window.start, end=window.end))
+    assert len(want.rows) == len(have) >= 3
+    for row in want.rows:
+        expected = dict(zip(want.columns, row))
+        actual = have[(expected["provider"], expected["model"])]
+        for name in LOGGED:
+            assert actual[name] == pytest.approx(expected[name], rel=1e-9, abs=1e-12), name

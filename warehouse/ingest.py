@@ -36,6 +36,8 @@ from warehouse.pricing import choose_prices, fill_providers, priced_query, regis
 from warehouse.settings import Settings
 from warehouse.sources import SourceFile, choose_table, discover, reader
 
+# The keys of a file already in the lake, while it loads.
+_LOADED = "_loaded_keys"
 # Prices before the requests they price; the rest in contract order.
 LOAD_ORDER = ("model_prices", "budgets", "gpu_usage", "billing", "llm_requests", "vendor_usage")
 
@@ -211,7 +213,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, lake: Lake, source: SourceFile, ta
         typed = typed_select(table, relation, described, path)
         con.execute(exp.Create(this=exp.to_table("_src"), kind="VIEW", replace=True, expression=typed.query, properties=exp.Properties(expressions=[exp.TemporaryProperty()])).sql("duckdb"))
         stats = _stats(con, table, typed, relation, path, progress, prepared)
-        body, counts = _body(con, table, stats)
+        body, counts = _body(con, lake, table, stats)
         load_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S}_{uuid.uuid4().hex[:8]}"
         written = _write(con, lake, table, body, load_id, progress, _file_metadata(table, typed, described))
         moved = _move_into_lake(lake, table, written, load_id)
@@ -239,6 +241,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, lake: Lake, source: SourceFile, ta
         return FileResult(path, table.name, "refused", error.user_message, source_format=source.kind)
     finally:
         con.execute("DROP VIEW IF EXISTS _src")
+        con.execute(f"DROP TABLE IF EXISTS {_LOADED}")
         discard_source(con)
 
 
@@ -274,6 +277,9 @@ def _stats(con: duckdb.DuckDBPyConnection, table: TableContract, typed: TypedSel
     if table.key:
         distinct = exp.Count(this=exp.Distinct(expressions=[exp.column(table.key, quoted=True)]))
         aggregates.append(exp.alias_(exp.Sub(this=exp.Count(this=exp.Star()), expression=distinct), "dup_in_file"))
+        # Every keyed contract table (llm_requests: ts, vendor_usage: period_start) has a time column.
+        assert table.time_column is not None
+        aggregates.append(exp.alias_(exp.func("list_sort", exp.func("list", exp.Distinct(expressions=[_month(table)]))), "months"))
     # Counting every cast column makes DuckDB type every value now, before anything is written.
     typed_check = [exp.Count(this=exp.column(name, quoted=True)) for name in typed.casts]
     query = exp.select(*aggregates, *typed_check).from_("_src")
@@ -301,11 +307,21 @@ def _stats(con: duckdb.DuckDBPyConnection, table: TableContract, typed: TypedSel
     return stats
 
 
-def _body(con: duckdb.DuckDBPyConnection, table: TableContract, stats: dict) -> tuple[exp.Select, dict]:
-    """The rows to write: duplicates dropped (within the file and against the table), costs priced."""
+def _month(table: TableContract) -> exp.Expr:
+    """The month partition (YYYY-MM) of a row: where `_write` puts it and de-duplication looks."""
+    assert table.time_column is not None
+    return exp.func("strftime", exp.column(table.time_column, quoted=True), exp.Literal.string("%Y-%m"))
+
+
+def _body(con: duckdb.DuckDBPyConnection, lake: Lake, table: TableContract, stats: dict) -> tuple[exp.Select, dict]:
+    """The rows to write: duplicates dropped (within the file and against the table), costs priced.
+
+    A key is looked up only in the lake files of the months the file's rows fall in (a
+    request logged again carries its own time, so its month): the cost of a load grows
+    with the months it touches, not with the table.
+    """
     body = exp.select("*").from_("_src")
     if table.key and stats["dup_in_file"]:
-        # Every keyed contract table (llm_requests: ts, vendor_usage: period_start) has a time column.
         assert table.time_column is not None
         body = body.qualify(
             exp.EQ(
@@ -313,10 +329,11 @@ def _body(con: duckdb.DuckDBPyConnection, table: TableContract, stats: dict) -> 
                 expression=exp.Literal.number(1),
             )
         )
-    if table.key:
-        existing = exp.select(exp.column(table.key, quoted=True)).from_(table.name)
+    files = lake.month_files(table.name, stats["months"]) if table.key else ()
+    if files and _find_loaded_keys(con, table, files):
+        assert table.key is not None
         body = exp.select("*").from_(body.subquery("fresh")).where(
-            exp.Not(this=exp.column(table.key, quoted=True).isin(query=existing))
+            exp.Not(this=exp.column(table.key, quoted=True).isin(query=exp.select(table.key).from_(_LOADED)))
         )
     counts = {"loaded": 0, "duplicate": 0, "priced": 0, "unpriced": 0, "unpriced_models": []}
     if table.name == "llm_requests" and (stats["null_cost"] or stats["null_provider"]):
@@ -348,6 +365,24 @@ def _body(con: duckdb.DuckDBPyConnection, table: TableContract, stats: dict) -> 
     return body, counts
 
 
+def _find_loaded_keys(con: duckdb.DuckDBPyConnection, table: TableContract, files: tuple[Path, ...]) -> int:
+    """Keep the file's keys already in `files` in temp table _LOADED; return how many there are.
+
+    The hash table is built on the file's keys (its size does not grow with the table); the
+    lake's keys of those months only stream past it, once. The body then probes the (usually
+    empty) result instead of the lake, in each of the passes that read it.
+    """
+    assert table.key is not None
+    key = exp.column(table.key, quoted=True)
+    lake_files = exp.Anonymous(this="read_parquet", expressions=[
+        exp.Array(expressions=[exp.Literal.string(str(path)) for path in files]),
+        exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false())])
+    loaded = exp.select(key).from_(exp.Table(this=lake_files)).where(key.copy().isin(query=exp.select(key.copy()).from_("_src")))
+    con.execute(exp.Create(this=exp.to_table(_LOADED), kind="TABLE", replace=True, expression=loaded,
+                           properties=exp.Properties(expressions=[exp.TemporaryProperty()])).sql("duckdb"))
+    return con.execute(exp.select(exp.Count(this=exp.Star())).from_(_LOADED).sql("duckdb")).fetchall()[0][0]
+
+
 def _file_metadata(table: TableContract, typed: TypedSelect, described: list[tuple[str, str]]) -> dict[str, str]:
     """Parquet key-value metadata of the lake files: a billing file's FOCUS version inferred from its source's columns.
 
@@ -368,7 +403,7 @@ def _write(con: duckdb.DuckDBPyConnection, lake: Lake, table: TableContract, bod
         pairs = [exp.PropertyEQ(this=exp.to_identifier(key), expression=exp.Literal.string(value)) for key, value in metadata.items()]
         options += f", KV_METADATA {exp.Struct(expressions=pairs).sql('duckdb')}"
     if table.time_column:
-        month_column = exp.alias_(exp.func("strftime", exp.column(table.time_column, quoted=True), exp.Literal.string("%Y-%m")), "month")
+        month_column = exp.alias_(_month(table), "month")
         query = exp.select("*", month_column).from_(body.subquery("body"))
         target = staging
         options += f", PARTITION_BY (month), FILENAME_PATTERN '{load_id}_{{i}}'"

@@ -179,6 +179,17 @@ class Lake:
                         files.setdefault(table, []).append(self.root / path)
         return Manifest({name: tuple(paths) for name, paths in files.items()}, version)
 
+    def month_files(self, table: str, months: list[str]) -> tuple[Path, ...]:
+        """The committed files of `table` in these month partitions (YYYY-MM), as the ledger lists them."""
+        if not months or not self.exists():
+            return ()
+        with self.catalog() as con:
+            rows = con.execute(
+                "SELECT path FROM _finops_files WHERE table_name = $1 AND list_contains($2, month) ORDER BY load_id, path",
+                [table, months],
+            ).fetchall()
+        return tuple(self.root / path for (path,) in rows)
+
     def orphan_files(self, manifest: Manifest) -> list[Path]:
         """Lake files no committed load lists: left by a load that died."""
         known = {path for paths in manifest.files.values() for path in paths}

@@ -9,7 +9,9 @@ that moved most in the anomaly's direction; for a unit cost (cost per request,
 tokens per request, cost per 1M tokens) request volume cannot be the cause, so
 it is left out. Retries (the change in cost of attempts after the first) are
 the cause when they moved more than any factor. Only the MAX_EXPLAINED largest
-anomalies are explained (one query each); the rest keep `cause=None`.
+anomalies are explained; the rest keep `cause=None`. The requests behind all the
+inference-cost ones are read in one pass (`drivers.read_segments`) and each split
+is done in memory; cloud and GPU costs (small tables) take a query each.
 
 >>> pick_cause({"volume": 90.0, "tokens_per_request": 40.0, "price": -5.0}, 0.0, unit=True, up=True)
 'tokens_per_request'
@@ -25,7 +27,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from assistant.analysis.drivers import FACTOR_WORDS, decompose
+from assistant.analysis.drivers import FACTOR_WORDS, Segments, decompose, read_segments
 from assistant.query.plan import Filter
 from assistant.query.window import Window
 from warehouse.errors import FinopsError
@@ -84,14 +86,13 @@ def explain_anomalies(executor: Executor, settings: Settings, anomalies: list[An
                       scope: Scope | None = None) -> list[Anomaly]:
     """`anomalies` in the same order, the MAX_EXPLAINED largest with `cause` and `factors` filled in."""
     out = list(anomalies)
-    for i, anomaly in enumerate(anomalies[:MAX_EXPLAINED]):
-        metric = COST_METRIC.get(anomaly.metric)
-        if metric is None or anomaly.value is None:
-            continue
-        window = explained_window(anomaly.start, anomaly.end)
+    explained = [(i, a, COST_METRIC[a.metric], explained_window(a.start, a.end)) for i, a in enumerate(anomalies[:MAX_EXPLAINED])
+                 if a.metric in COST_METRIC and a.value is not None]
+    segments = _inference_segments(executor, settings, [w for _, _, m, w in explained if m == "inference_cost"], scope)
+    for i, anomaly, metric, window in explained:
         try:
             report = decompose(executor, metric, window, settings=settings, scope=scope,
-                               filters=(Filter(anomaly.dimension, (str(anomaly.value),)),))
+                               filters=(Filter(anomaly.dimension, (str(anomaly.value),)),), segments=segments)
         except FinopsError as error:  # a dimension the table's split cannot filter by, a query limit
             log.info("no cause for the %s anomaly of %s %s: %s", anomaly.metric, anomaly.dimension, anomaly.value,
                      error.user_message)
@@ -103,3 +104,17 @@ def explain_anomalies(executor: Executor, settings: Settings, anomalies: list[An
         listed = sorted(factors.items(), key=lambda kv: -abs(kv[1])) + ([("retries", retries)] if retries else [])
         out[i] = replace(anomaly, cause=cause, factors=tuple((f, round(v, 2)) for f, v in listed))
     return out
+
+
+def _inference_segments(executor: Executor, settings: Settings, windows: list[Window],
+                        scope: Scope | None) -> Segments | None:
+    """The requests of every window to explain, read in one pass (not one query per anomaly)."""
+    if len(windows) < 2:
+        return None
+    starts = [d for w in windows for d in (w.start, w.compare_start) if d is not None]
+    ends = [d for w in windows for d in (w.end, w.compare_end) if d is not None]
+    try:
+        return read_segments(executor, min(starts), max(ends), settings=settings, scope=scope)
+    except FinopsError as error:  # a query limit: each anomaly is then read on its own
+        log.info("explaining anomalies one by one: %s", error.user_message)
+        return None

@@ -211,52 +211,178 @@ def _where(table: str, window: Window, filters: tuple[Filter, ...], model: Seman
     return exp.and_(exp.paren(exp.or_(before, after)), *[dimension_filter(f, table, model) for f in filters])
 
 
+# Inference cost is read in ONE aggregate pass over the raw rows of both windows
+# (`_inference_rows`): requests are summed per cell (team, feature, provider, model)
+# and price segment, a stretch of time in which no `model_prices` row starts or ends:
+# the day, cut further only where a price starts or ends inside a day. Every request
+# of a segment has the same list price, so pricing the segment's token sums (the
+# ASOF join on the few segment rows, not on every request) gives exactly what
+# pricing each request would. The same pass also yields (feature, model, day) request
+# counts for the day a feature moved models. Everything after is done in memory.
 _REQUESTS = """
-SELECT ts, team, feature, provider, model, COALESCE(input_tokens, 0) AS input_tokens,
+SELECT team, feature, provider, model, COALESCE(input_tokens, 0) AS input_tokens,
        LEAST(GREATEST(COALESCE(cached_input_tokens, 0), 0), COALESCE(input_tokens, 0)) AS cached_tokens,
        COALESCE(output_tokens, 0) AS output_tokens, COALESCE(cost_usd, 0) AS cost, attempt, status
 FROM llm_requests
 """
-_PRICED = """
-SELECT r.*, p.tier AS tier,
-       CASE WHEN p.valid_to IS NULL OR r.ts < p.valid_to THEN p.input_usd_per_mtok END AS input_price,
-       CASE WHEN p.valid_to IS NULL OR r.ts < p.valid_to
-            THEN COALESCE(p.cached_input_usd_per_mtok, p.input_usd_per_mtok) END AS cached_price,
-       CASE WHEN p.valid_to IS NULL OR r.ts < p.valid_to THEN p.output_usd_per_mtok END AS output_price
-FROM r ASOF LEFT JOIN model_prices AS p
-  ON LOWER(r.provider) = LOWER(p.provider) AND LOWER(r.model) = LOWER(p.model) AND r.ts >= p.valid_from
+_SEGMENTS = """
+SELECT team, feature, provider, model, segment, COUNT(*) AS requests, SUM(input_tokens) AS input,
+       SUM(cached_tokens) AS cached, SUM(output_tokens) AS output, SUM(cost) AS cost,
+       SUM(cost) FILTER (WHERE attempt > 1) AS retry, SUM(cost) FILTER (WHERE status <> 'ok') AS error
+FROM r
+GROUP BY team, feature, provider, model, segment
 """
+_PRICED = """
+SELECT s.*, p.tier AS tier,
+       CASE WHEN p.valid_to IS NULL OR s.segment < p.valid_to THEN p.input_usd_per_mtok END AS input_price,
+       CASE WHEN p.valid_to IS NULL OR s.segment < p.valid_to
+            THEN COALESCE(p.cached_input_usd_per_mtok, p.input_usd_per_mtok) END AS cached_price,
+       CASE WHEN p.valid_to IS NULL OR s.segment < p.valid_to THEN p.output_usd_per_mtok END AS output_price
+FROM s ASOF LEFT JOIN model_prices AS p
+  ON LOWER(s.provider) = LOWER(p.provider) AND LOWER(s.model) = LOWER(p.model) AND s.segment >= p.valid_from
+"""
+# Price changes that fall inside a day, latest first: the only cuts of a segment besides midnight.
+_INNER_BOUNDARIES = """
+SELECT DISTINCT b FROM (SELECT valid_from AS b FROM model_prices UNION ALL SELECT valid_to AS b FROM model_prices) AS t
+WHERE b IS NOT NULL AND b <> DATE_TRUNC('day', b)
+ORDER BY b DESC
+"""
+_DAY = "CAST(DATE_TRUNC('day', segment) AS DATE)"
+# Cells for the split, and (feature, model, day) request counts for the day of a model switch.
+_GROUPS = ("SELECT 1 FROM priced GROUP BY GROUPING SETS ((team, feature, provider, model), "
+           f"(feature, model, {_DAY}))")
 _REQUEST_MEASURES = {
-    "requests": "COUNT(*)", "input": "SUM(input_tokens)", "cached": "SUM(cached_tokens)",
-    "output": "SUM(output_tokens)", "cost": "SUM(cost)",
-    "w_uncached": "SUM((input_tokens - cached_tokens) * COALESCE(input_price, 1.0))",
-    "w_cached": "SUM(cached_tokens * COALESCE(cached_price, 0.5))",
-    "w_output": "SUM(output_tokens * COALESCE(output_price, 4.0))",
-    "retry": "SUM(cost) FILTER (WHERE attempt > 1)", "error": "SUM(cost) FILTER (WHERE status <> 'ok')",
+    "requests": "SUM(requests)", "input": "SUM(input)", "cached": "SUM(cached)", "output": "SUM(output)",
+    "cost": "SUM(cost)",
+    "w_uncached": "SUM((input - cached) * COALESCE(input_price, 1.0))",
+    "w_cached": "SUM(cached * COALESCE(cached_price, 0.5))",
+    "w_output": "SUM(output * COALESCE(output_price, 4.0))",
+    "retry": "SUM(retry)", "error": "SUM(error)",
 }
 _CELL = {"team": "team", "feature": "feature", "provider": "provider", "model": "model"}
 
 
-def _inference_cells(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
-                     filters: tuple[Filter, ...], model: SemanticModel) -> list[dict]:
-    requests = _select(_REQUESTS).where(_where("llm_requests", window, filters, model))
-    priced = sqlglot.parse_one(_PRICED, read="duckdb")
-    query = _cells_query(_CELL, _REQUEST_MEASURES, exp.to_table("priced"), window, "ts", extra={"tier": "MAX(tier)"})
-    query = query.with_("r", as_=requests).with_("priced", as_=priced)
+def price_segment(executor: Executor, settings: Settings, scope: Scope | None) -> exp.Expr:
+    """The start of a request's (`ts`) price segment: its day, or the latest price change inside that day before it.
+
+    No `model_prices` row starts or ends inside a segment, so one price holds for all of its requests.
+    """
+    day = _parsed("DATE_TRUNC('day', ts)")
+    inner = [row["b"] for row in _run(executor, _select(_INNER_BOUNDARIES), settings, scope)]
+    if not inner:
+        return day
+    case = exp.Case()
+    for boundary in inner:
+        at = exp.cast(exp.Literal.string(boundary.isoformat(sep=" ")), "TIMESTAMP")
+        case = case.when(exp.GTE(this=exp.column("ts"), expression=at), at.copy())
+    return exp.func("GREATEST", day, case.else_(day.copy()))
+
+
+def _priced(executor: Executor, settings: Settings, scope: Scope | None, where: exp.Expr) -> exp.Select:
+    """WITH r, s, priced: the requests meeting `where`, summed per cell and price segment, and priced."""
+    requests = _select(_REQUESTS).select(exp.alias_(price_segment(executor, settings, scope), "segment")).where(where)
+    return exp.select("*").from_("priced").with_("r", as_=requests).with_("s", as_=_select(_SEGMENTS)).with_(
+        "priced", as_=_parsed(_PRICED))
+
+
+def _cell(keys: dict, measures: tuple[dict, dict]) -> dict:
+    """A cell of the split: its keys, and per window its sums with the logged cost split into parts."""
+    cell: dict[Any, Any] = {"keys": keys}
+    for i, m in enumerate(measures):
+        m = dict(m)
+        weight = m["w_uncached"] + m["w_cached"] + m["w_output"]
+        for part in ("uncached", "cached", "output"):
+            m[f"k_{part}"] = m["cost"] * m[f"w_{part}"] / weight if weight else 0.0
+        m["k_fixed"] = 0.0 if weight else m["cost"]
+        m["k_input"] = m["k_uncached"] + m["k_cached"]
+        cell[i] = m
+    return cell
+
+
+def _inference_rows(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
+                    filters: tuple[Filter, ...], model: SemanticModel) -> tuple[list[dict], dict]:
+    """The cells (as `_plain_cells` makes them, with the tier and the cost split into parts) and
+    {feature: {model: {day: requests}}}, from one aggregate pass over the requests of both windows."""
+    priced = _priced(executor, settings, scope, _where("llm_requests", window, filters, model))
+    query = _cells_query(_CELL, _REQUEST_MEASURES, exp.to_table("priced"), window, "segment",
+                         extra={"tier": "MAX(tier)", "day": _DAY, "by_day": "GROUPING(team)"})
+    query.set("group", _parsed(_GROUPS).args["group"])
+    query.set("with_", priced.args["with_"])
     cells = []
+    daily: defaultdict[Any, defaultdict[Any, dict]] = defaultdict(lambda: defaultdict(dict))
     for row in _run(executor, query, settings, scope):
-        cell: dict[Any, Any] = {"keys": {k: row[k] for k in _CELL} | {"tier": row["tier"]}}
-        for i in (0, 1):
-            m = {name: float(row[f"{name}_{i}"] or 0) for name in _REQUEST_MEASURES}
-            weight = m["w_uncached"] + m["w_cached"] + m["w_output"]
-            for part in ("uncached", "cached", "output"):
-                m[f"k_{part}"] = m["cost"] * m[f"w_{part}"] / weight if weight else 0.0
-            m["k_fixed"] = 0.0 if weight else m["cost"]
-            m["k_input"] = m["k_uncached"] + m["k_cached"]
-            cell[i] = m
-        if cell[0]["requests"] or cell[1]["requests"]:
-            cells.append(cell)
-    return cells
+        if row["by_day"]:
+            daily[row["feature"]][row["model"]][row["day"]] = int(row["requests_0"] or 0) + int(row["requests_1"] or 0)
+            continue
+        before, after = ({name: float(row[f"{name}_{i}"] or 0) for name in _REQUEST_MEASURES} for i in (0, 1))
+        if before["requests"] or after["requests"]:
+            cells.append(_cell({k: row[k] for k in _CELL} | {"tier": row["tier"]}, (before, after)))
+    return cells, daily
+
+
+@dataclass(frozen=True)
+class Segments:
+    """Priced request sums per cell and day over [start, end), read once for many inference splits.
+
+    `decompose(..., segments=)` splits a window inside the span from these rows in memory
+    (filters on team, feature, provider or model only), as the single pass would from the requests.
+    """
+
+    start: date
+    end: date
+    rows: tuple[dict, ...]
+
+    def serves(self, window: Window, filters: tuple[Filter, ...]) -> bool:
+        assert window.compare_start is not None and window.compare_end is not None
+        return (self.start <= min(window.compare_start, window.start) and max(window.end, window.compare_end) <= self.end
+                and all(f.dimension in _CELL for f in filters))
+
+
+SEGMENT_ROWS = 200_000  # most (cell, day) rows `read_segments` keeps in memory
+
+
+def read_segments(executor: Executor, start: date, end: date, *, settings: Settings,
+                  scope: Scope | None = None) -> Segments | None:
+    """One aggregate pass over the requests of [start, end); None when it has more than SEGMENT_ROWS rows."""
+    measures = [exp.alias_(_parsed(sql), name) for name, sql in _REQUEST_MEASURES.items()]
+    keys = [*_CELL, _DAY]
+    priced = _priced(executor, settings, scope, time_between(exp.column("ts"), start, end))
+    query = exp.select(*_CELL, exp.alias_(_parsed(_DAY), "day"), exp.alias_(_parsed("MAX(tier)"), "tier"), *measures)
+    query = query.from_("priced").group_by(*[_parsed(k) for k in keys])
+    query.set("with_", priced.args["with_"])
+    result = executor.run_sql(query.sql(dialect="duckdb"), scope=scope, max_rows=SEGMENT_ROWS)
+    if result.truncated:
+        return None
+    return Segments(start, end, tuple(dict(zip(result.columns, row)) for row in result.rows))
+
+
+def _segment_cells(segments: Segments, window: Window, filters: tuple[Filter, ...]) -> tuple[list[dict], dict]:
+    """What `_inference_rows` reads from the requests, from rows already read."""
+    assert window.compare_start is not None and window.compare_end is not None
+    spans = ((window.compare_start, window.compare_end), (window.start, window.end))
+    sums: dict[tuple, tuple[dict, dict]] = {}
+    tiers: dict[tuple, Any] = {}
+    daily: defaultdict[Any, defaultdict[Any, dict]] = defaultdict(lambda: defaultdict(dict))
+    for row in segments.rows:
+        side = next((i for i, (a, b) in enumerate(spans) if a <= row["day"] < b), None)
+        if side is None or not all(_passes(f, row[f.dimension]) for f in filters):
+            continue
+        key = tuple(row[k] for k in _CELL)
+        both = sums.setdefault(key, ({n: 0.0 for n in _REQUEST_MEASURES}, {n: 0.0 for n in _REQUEST_MEASURES}))
+        for name in _REQUEST_MEASURES:
+            both[side][name] += float(row[name] or 0)
+        if row["tier"] is not None:
+            tiers[key] = max(tiers[key], row["tier"]) if tiers.get(key) is not None else row["tier"]
+        counts = daily[row["feature"]][row["model"]]
+        counts[row["day"]] = counts.get(row["day"], 0) + int(row["requests"] or 0)
+    cells = [_cell(dict(zip(_CELL, key)) | {"tier": tiers.get(key)}, both) for key, both in sums.items()]
+    return cells, daily
+
+
+def _passes(f: Filter, value: Any) -> bool:
+    """`dimension_filter` on one value: a negated filter keeps the rows without one."""
+    inside = value is not None and str(value) in f.values
+    return (not inside) if f.negate else inside
 
 
 # ---------------------------------------------------------------- inference cost
@@ -316,8 +442,11 @@ def _unit_parts(cells: list[dict], requests: tuple[float, float]) -> list[_Part]
 
 
 def _inference(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
-               filters: tuple[Filter, ...], model: SemanticModel) -> _Breakdown:
-    cells = _inference_cells(executor, window, settings, scope, filters, model)
+               filters: tuple[Filter, ...], model: SemanticModel, segments: Segments | None = None) -> _Breakdown:
+    if segments is not None and segments.serves(window, filters):
+        cells, daily = _segment_cells(segments, window, filters)
+    else:
+        cells, daily = _inference_rows(executor, window, settings, scope, filters, model)
     requests = tuple(sum(c[i]["requests"] for c in cells) for i in (0, 1))
     units = defaultdict(list)
     for c in cells:
@@ -327,7 +456,7 @@ def _inference(executor: Executor, window: Window, settings: Settings, scope: Sc
                  for name, key in (("retries", "retry"), ("errors", "error")))
     moves = {value: move for value in {c["keys"]["feature"] for c in cells}
              if (move := _model_move([c for c in cells if c["keys"]["feature"] == value]))}
-    days = _switch_days(executor, window, settings, scope, filters, model, moves) if moves else {}
+    days = _switch_days(daily, moves)
 
     def describe(dimension: str, value: str, factor: str, _parts: list[_Part]) -> str:
         chosen = [c for c in cells if _name(c["keys"][dimension]) == value]
@@ -359,26 +488,21 @@ def _model_move(cells: list[dict]) -> tuple | None:
     return loss, gain, tiers.get(loss), tiers.get(gain), shares[gain]
 
 
-def _switch_days(executor: Executor, window: Window, settings: Settings, scope: Scope | None,
-                 filters: tuple[Filter, ...], model: SemanticModel, moves: dict) -> dict:
-    """The day each feature's traffic moved to its new model (it stayed there from then on)."""
-    named = [f for f in moves if f is not None]
-    if not named:
-        return {}
-    where = exp.and_(_where("llm_requests", window, filters, model),
-                     exp.column("feature").isin(*[exp.Literal.string(f) for f in named]))
-    query = _select(
-        "SELECT feature, model, CAST(DATE_TRUNC('day', ts) AS DATE) AS day, COUNT(*) AS requests "
-        "FROM llm_requests GROUP BY feature, model, CAST(DATE_TRUNC('day', ts) AS DATE)"
-    ).where(where)
-    daily: defaultdict[Any, defaultdict[Any, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for row in _run(executor, query, settings, scope):
-        counts = daily[row["feature"]][row["day"]]
-        counts[0] += row["requests"] if row["model"] == moves[row["feature"]][1] else 0
-        counts[1] += row["requests"]
+def _switch_days(daily: dict, moves: dict) -> dict:
+    """The day each feature's traffic moved to its new model (it stayed there from then on).
+
+    `daily` is {feature: {model: {day: requests}}} over both windows; `moves` is `_model_move` per feature.
+    """
     found = {}
-    for feature, by_day in daily.items():
-        middle = sum(moves[feature][4]) / 2
+    for feature, move in moves.items():
+        if feature is None:
+            continue
+        by_day: defaultdict[Any, list[int]] = defaultdict(lambda: [0, 0])
+        for name, counts in daily.get(feature, {}).items():
+            for day, requests in counts.items():
+                by_day[day][0] += requests if name == move[1] else 0
+                by_day[day][1] += requests
+        middle = sum(move[4]) / 2
         above = [by_day[d][0] / by_day[d][1] >= middle for d in sorted(by_day)]
         first = len(above) - next((k for k, up in enumerate(reversed(above)) if not up), len(above))
         if 0 < first < len(above):
@@ -505,15 +629,22 @@ _METHODS = {"inference_cost": _inference, "cost": _billing, "gpu_cost": _gpu}
 
 
 def decompose(executor: Executor, metric: str, window: Window, *, settings: Settings, scope: Scope | None = None,
-              filters: tuple[Filter, ...] = ()) -> DriverReport:
-    """Why `metric` changed from window.compare_start..compare_end to window.start..end, split exactly."""
+              filters: tuple[Filter, ...] = (), segments: Segments | None = None) -> DriverReport:
+    """Why `metric` changed from window.compare_start..compare_end to window.start..end, split exactly.
+
+    `segments` (`read_segments` over a span holding both windows) spares inference cost its query.
+    """
     if metric not in _METHODS:
         raise QueryError(f"Changes can be explained for {', '.join(_METHODS)}; not for {metric}.")
     if window.compare_start is None or window.compare_end is None:
         previous = previous_window(window)
         window = Window(window.label, window.start, window.end, previous.start, previous.end)
     model = load_semantic_model()
-    parts, (before, after), info, describe = _METHODS[metric](executor, window, settings, scope, tuple(filters), model)
+    if metric == "inference_cost":
+        breakdown = _inference(executor, window, settings, scope, tuple(filters), model, segments)
+    else:
+        breakdown = _METHODS[metric](executor, window, settings, scope, tuple(filters), model)
+    parts, (before, after), info, describe = breakdown
     by_factor: defaultdict[str, float] = defaultdict(float)
     for p in parts:
         by_factor[p.factor] += p.usd

@@ -171,10 +171,7 @@ def _daily_query(metric: str, start: date, end: date, filters: Iterable[Filter])
     day = exp.func("date_trunc", exp.Literal.string("day"), time)
     conditions = [time_between(time, start, end)]
     for f in filters:
-        column = model.dimensions[f.dimension].columns.get(spec.table) if f.dimension in model.dimensions else None
-        if column is None:
-            raise ValueError(f"{spec.label} cannot be filtered by {f.dimension}")
-        condition = column.copy().isin(*[exp.Literal.string(v) for v in f.values])
+        condition = _dimension_column(f.dimension, metric).isin(*[exp.Literal.string(v) for v in f.values])
         conditions.append(exp.not_(condition) if f.negate else condition)
     return (
         exp.select(exp.alias_(day, "day"), exp.alias_(spec.expression.copy(), "value"))
@@ -183,6 +180,39 @@ def _daily_query(metric: str, start: date, end: date, filters: Iterable[Filter])
         .group_by(day.copy())
         .order_by(exp.column("day"))
     )
+
+
+def _daily_by_query(metric: str, start: date, end: date, wanted: dict[str, tuple[str, ...]]) -> exp.Select:
+    """The metric per day and value of each dimension in `wanted` (rows with one of its values), in one pass.
+
+    A row outside one dimension's values may still form a group of that dimension (it passed
+    another's filter): such groups are not asked for, and every asked-for group is whole.
+    """
+    model = load_semantic_model()
+    spec = model.metrics[metric]
+    time = exp.column(model.timed_column(spec.table))
+    day = exp.func("date_trunc", exp.Literal.string("day"), time)
+    columns = {d: _dimension_column(d, metric) for d in wanted}
+    chosen = exp.or_(*[columns[d].copy().isin(*[exp.Literal.string(v) for v in values]) for d, values in wanted.items()])
+    sets = [exp.Tuple(expressions=[day.copy(), column.copy()]) for column in columns.values()]
+    return (
+        exp.select(exp.alias_(day.copy(), "day"),
+                   *[exp.alias_(column.copy(), f"by_{i}") for i, column in enumerate(columns.values())],
+                   *[exp.alias_(exp.func("grouping", column.copy()), f"off_{i}") for i, column in enumerate(columns.values())],
+                   exp.alias_(spec.expression.copy(), "value"))
+        .from_(spec.table)
+        .where(exp.and_(time_between(time, start, end), exp.paren(chosen)))
+        .group_by(exp.GroupingSets(expressions=sets))
+    )
+
+
+def _dimension_column(dimension: str, metric: str) -> exp.Expr:
+    model = load_semantic_model()
+    spec = model.metrics[metric]
+    column = model.dimensions[dimension].columns.get(spec.table) if dimension in model.dimensions else None
+    if column is None:
+        raise ValueError(f"{spec.label} cannot be filtered by {dimension}")
+    return column.copy()
 
 
 def daily_values(executor: Executor, settings: Settings, metric: str, *, as_of: date, scope: Scope | None = None,
@@ -195,6 +225,24 @@ def daily_values(executor: Executor, settings: Settings, metric: str, *, as_of: 
     result = executor.run_sql(sql, scope=scope, max_rows=settings.max_rows)
     by_day = {(d.date() if hasattr(d, "date") else d): (v or 0.0) for d, v in result.rows}
     return [float(by_day.get(start + timedelta(days=i), 0.0)) for i in range(elapsed)]
+
+
+def daily_values_by(executor: Executor, settings: Settings, metric: str, wanted: dict[str, tuple[str, ...]], *,
+                    as_of: date, scope: Scope | None = None) -> dict[tuple[str, str], list[float]]:
+    """`daily_values` of each value of each dimension in `wanted` (filtered to it), all from one query."""
+    start, elapsed, _ = month_of(as_of)
+    sql = _daily_by_query(metric, start, as_of, wanted).sql(dialect="duckdb")
+    limit = sum(len(values) for values in wanted.values()) * 31
+    result = executor.run_sql(sql, scope=scope, max_rows=max(settings.max_rows, limit))
+    dimensions = list(wanted)
+    by_day: dict[tuple, float] = {}
+    for row in result.rows:
+        day, value = row[0], row[-1]
+        i = next(k for k in range(len(dimensions)) if not row[1 + len(dimensions) + k])
+        key = (dimensions[i], str(row[1 + i]), day.date() if hasattr(day, "date") else day)
+        by_day[key] = by_day.get(key, 0.0) + (value or 0.0)
+    return {(d, v): [float(by_day.get((d, v, start + timedelta(days=i)), 0.0)) for i in range(elapsed)]
+            for d, values in wanted.items() for v in values}
 
 
 def forecast_month(executor: Executor, settings: Settings, metric: str, *, as_of: date, scope: Scope | None = None,
@@ -229,19 +277,29 @@ def budget_outlook(executor: Executor, settings: Settings, *, as_of: date, scope
     rows = executor.run_sql(_BUDGETS, scope=scope, max_rows=settings.max_rows).rows
     model = load_semantic_model()
     start, _, days_in_month = month_of(as_of)
-    outlooks = []
-    filters: tuple[Filter, ...]
+    measured = []
     for metric, budget_scope, value, amount in rows:
         if metric not in BUDGET_METRICS or amount is None:
             continue
         table = model.metrics[metric].table
-        if budget_scope == "total":
-            filters = ()
-        elif budget_scope in model.dimensions and table in model.dimensions[budget_scope].columns:
-            filters = (Filter(budget_scope, (value,)),)
-        else:
-            continue  # a budget on a dimension its metric's table lacks cannot be measured
-        values = daily_values(executor, settings, metric, as_of=as_of, scope=scope, filters=filters)
+        if budget_scope == "total" or (budget_scope in model.dimensions and table in model.dimensions[budget_scope].columns):
+            measured.append((metric, budget_scope, value, amount))
+        # else: a budget on a dimension its metric's table lacks cannot be measured
+    # Per metric one query for its total and one for all its budgeted values (not one per budget).
+    series: dict[tuple, list[float]] = {}
+    for metric in dict.fromkeys(m for m, _, _, _ in measured):
+        if any(m == metric and s == "total" for m, s, _, _ in measured):
+            series[(metric, "total", None)] = daily_values(executor, settings, metric, as_of=as_of, scope=scope)
+        wanted: dict[str, tuple[str, ...]] = {}
+        for m, s, v, _ in measured:
+            if m == metric and s != "total":
+                wanted[s] = tuple(dict.fromkeys((*wanted.get(s, ()), str(v))))
+        if wanted:
+            by_value = daily_values_by(executor, settings, metric, wanted, as_of=as_of, scope=scope)
+            series |= {(metric, s, v): days for (s, v), days in by_value.items()}
+    outlooks = []
+    for metric, budget_scope, value, amount in measured:
+        values = series[(metric, budget_scope, None if budget_scope == "total" else str(value))]
         p = project(values, start, days_in_month, method)
         outlooks.append(BudgetOutlook(
             metric, budget_scope, value, amount, sum(values), p.total, p.low, p.high,

@@ -27,7 +27,8 @@ figure. Likely causes, each from the same two queries and with its evidence:
 - `unlogged_model`: models the billed source charged for that the logs never saw.
 
 Two queries: `_DAILY` (one aggregate pass over each of llm_requests, vendor_usage
-and billing) and `_MODELS` (the same by model, with model_prices).
+and billing) and `_MODELS` (the same by model, with model_prices joined to the
+requests' sums per price segment, not to each request).
 
 >>> variance_pct(95.0, 100.0), signed_pct(-5.0), signed_pct(None)
 (-5.0, '−5.0%', 'n/a')
@@ -42,6 +43,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from assistant.analysis.drivers import price_segment
 from assistant.analysis.savings import bind
 from assistant.answer import Answer, AskContext, Route
 from assistant.present.charts import reconciliation_bars
@@ -112,35 +114,45 @@ ORDER BY provider, day
 """
 
 # Prices valid at each request's time; an undated id (gpt-4o-2024-08-06) takes its undated model's.
+# The requests are summed per provider, model and price segment (PRICE_SEGMENT: no price starts or
+# ends inside one, see drivers.price_segment) before the prices are joined: one aggregate pass,
+# then a join on a few rows instead of one per request. Tokens are summed only over requests
+# with every token count and a cost, the requests the expected cost is computed from.
 _MODELS = """
 WITH prices AS (
   SELECT lower(provider) AS provider, lower(model) AS model, valid_from, valid_to,
          input_usd_per_mtok AS input_price, coalesce(cached_input_usd_per_mtok, input_usd_per_mtok) AS cached_price,
          coalesce(cache_write_usd_per_mtok, input_usd_per_mtok) AS write_price, output_usd_per_mtok AS output_price
   FROM model_prices
+), sums AS (
+  SELECT lower(provider) AS provider, lower(model) AS model, PRICE_SEGMENT AS at, count(*) AS requests,
+         count_if(cost_usd IS NULL) AS unpriced, sum(cost_usd) AS cost_usd,
+         sum(input_tokens - coalesce(cached_input_tokens, 0) - coalesce(cache_write_input_tokens, 0)) FILTER (WHERE checked) AS uncached,
+         sum(coalesce(cached_input_tokens, 0)) FILTER (WHERE checked) AS cached,
+         sum(coalesce(cache_write_input_tokens, 0)) FILTER (WHERE checked) AS written,
+         sum(output_tokens) FILTER (WHERE checked) AS output,
+         sum(coalesce(cached_input_tokens, 0)) FILTER (WHERE cost_usd IS NOT NULL) AS cached_logged
+  FROM (SELECT *, cost_usd IS NOT NULL AND input_tokens IS NOT NULL AND output_tokens IS NOT NULL AS checked
+        FROM llm_requests WHERE ts >= :start AND ts < :end) AS r
+  GROUP BY lower(provider), lower(model), PRICE_SEGMENT
 ), requests AS (
-  SELECT coalesce(lower(r.provider), 'unknown') AS provider, lower(r.model) AS model, r.cost_usd,
-         r.input_tokens - coalesce(r.cached_input_tokens, 0) - coalesce(r.cache_write_input_tokens, 0) AS uncached,
-         coalesce(r.cached_input_tokens, 0) AS cached, coalesce(r.cache_write_input_tokens, 0) AS written,
-         r.output_tokens AS output,
+  SELECT coalesce(r.provider, 'unknown') AS provider, r.model, r.requests, r.unpriced, r.cost_usd, r.uncached, r.cached,
+         r.written, r.output, r.cached_logged,
          coalesce(p.input_price, u.input_price) AS input_price, coalesce(p.cached_price, u.cached_price) AS cached_price,
          coalesce(p.write_price, u.write_price) AS write_price, coalesce(p.output_price, u.output_price) AS output_price
-  FROM llm_requests AS r
-  LEFT JOIN prices AS p ON p.provider = lower(r.provider) AND p.model = lower(r.model)
-    AND p.valid_from <= r.ts AND (p.valid_to IS NULL OR p.valid_to > r.ts)
-  LEFT JOIN prices AS u ON u.provider = lower(r.provider)
-    AND u.model = regexp_replace(lower(r.model), '[-@]([0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$', '')
-    AND u.valid_from <= r.ts AND (u.valid_to IS NULL OR u.valid_to > r.ts)
-  WHERE r.ts >= :start AND r.ts < :end
+  FROM sums AS r
+  LEFT JOIN prices AS p ON p.provider = r.provider AND p.model = r.model
+    AND p.valid_from <= r.at AND (p.valid_to IS NULL OR p.valid_to > r.at)
+  LEFT JOIN prices AS u ON u.provider = r.provider
+    AND u.model = regexp_replace(r.model, '[-@]([0-9]{8}|[0-9]{4}-[0-9]{2}-[0-9]{2})$', '')
+    AND u.valid_from <= r.at AND (u.valid_to IS NULL OR u.valid_to > r.at)
 ), logged AS (
-  SELECT provider, model, count(*) AS requests, count_if(cost_usd IS NULL) AS unpriced,
-         count_if(input_price IS NULL) AS without_price,
+  SELECT provider, model, sum(requests) AS requests, sum(unpriced) AS unpriced,
+         coalesce(sum(requests) FILTER (WHERE input_price IS NULL), 0) AS without_price,
          sum(cost_usd) FILTER (WHERE input_price IS NOT NULL) AS checked_usd,
-         sum(cached) FILTER (WHERE cost_usd IS NOT NULL AND input_price IS NOT NULL) AS cached_tokens,
-         sum((uncached * input_price + cached * cached_price + written * write_price + output * output_price) / 1e6)
-           FILTER (WHERE cost_usd IS NOT NULL) AS expected_usd,
-         sum((uncached * input_price + cached * input_price + written * write_price + output * output_price) / 1e6)
-           FILTER (WHERE cost_usd IS NOT NULL) AS full_rate_usd,
+         sum(cached_logged) FILTER (WHERE input_price IS NOT NULL) AS cached_tokens,
+         sum((uncached * input_price + cached * cached_price + written * write_price + output * output_price) / 1e6) AS expected_usd,
+         sum((uncached * input_price + cached * input_price + written * write_price + output * output_price) / 1e6) AS full_rate_usd,
          max(input_price) AS input_price, min(cached_price) AS cached_price
   FROM requests GROUP BY provider, model
 ), reported AS (
@@ -285,7 +297,9 @@ def _billed_provider() -> str:
     return case.sql(dialect="duckdb")
 
 
-def _sql(template: str, window: Window) -> str:
+def _sql(template: str, window: Window, segment: exp.Expr | None = None) -> str:
+    if segment is not None:
+        template = template.replace("PRICE_SEGMENT", segment.sql(dialect="duckdb"))
     return bind(template.replace("BILLED_PROVIDER", _billed_provider()), start=window.start, end=window.end)
 
 
@@ -296,7 +310,8 @@ def _day(value: date | datetime) -> date:
 def reconcile(executor: Executor, settings: Settings, window: Window, *, scope: Scope | None = None) -> Reconciliation:
     """Tracked against billed per provider, day and month of `window`, with the likely causes of the gap."""
     daily = executor.run_sql(_sql(_DAILY, window), scope=scope, max_rows=settings.max_rows)
-    models = executor.run_sql(_sql(_MODELS, window), scope=scope, max_rows=settings.max_rows)
+    segment = price_segment(executor, settings, scope)
+    models = executor.run_sql(_sql(_MODELS, window, segment), scope=scope, max_rows=settings.max_rows)
     days, sources = [], {}
     for provider, day, requests, tracked, unpriced, billed, source in daily.rows:
         days.append(DayLine(provider, _day(day), requests, tracked, billed, unpriced))

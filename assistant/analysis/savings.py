@@ -155,20 +155,22 @@ ORDER BY cost DESC
 """
 
 # The ceiling is checked day by day: a breach that started last week is not averaged away.
+# Team, feature and model days come from one pass over the window (GROUPING SETS).
 _UNIT_COST = """
 WITH ceilings AS (
   SELECT DISTINCT scope, scope_value, max_cost_per_request_usd AS ceiling
   FROM budgets
   WHERE max_cost_per_request_usd IS NOT NULL AND scope IN ('team', 'feature', 'model')
+), cube AS (
+  SELECT team, feature, model, date_trunc('day', ts) AS day, grouping(team) AS no_team, grouping(feature) AS no_feature,
+         count(*) AS requests, sum(cost_usd) AS cost
+  FROM llm_requests WHERE ts >= :start AND ts < :end
+  GROUP BY GROUPING SETS ((team, date_trunc('day', ts)), (feature, date_trunc('day', ts)), (model, date_trunc('day', ts)))
 ), daily AS (
-  SELECT 'team' AS scope, team AS scope_value, date_trunc('day', ts) AS day, count(*) AS requests, sum(cost_usd) AS cost
-  FROM llm_requests WHERE ts >= :start AND ts < :end GROUP BY team, date_trunc('day', ts)
-  UNION ALL
-  SELECT 'feature', feature, date_trunc('day', ts), count(*), sum(cost_usd)
-  FROM llm_requests WHERE ts >= :start AND ts < :end GROUP BY feature, date_trunc('day', ts)
-  UNION ALL
-  SELECT 'model', model, date_trunc('day', ts), count(*), sum(cost_usd)
-  FROM llm_requests WHERE ts >= :start AND ts < :end GROUP BY model, date_trunc('day', ts)
+  SELECT CASE WHEN no_team = 0 THEN 'team' WHEN no_feature = 0 THEN 'feature' ELSE 'model' END AS scope,
+         CASE WHEN no_team = 0 THEN team WHEN no_feature = 0 THEN feature ELSE model END AS scope_value,
+         day, requests, cost
+  FROM cube
 )
 SELECT c.scope, c.scope_value, c.ceiling, sum(d.requests) AS requests, sum(d.cost) AS cost,
        sum(greatest(d.cost - c.ceiling * d.requests, 0)) AS excess,
