@@ -210,7 +210,9 @@ def _cancel_group(spark: Any, group: str) -> None:
     if _is_connect(spark):
         spark.interruptTag(group)
     else:
-        spark.sparkContext.cancelJobGroup(group)
+        # The statement's later jobs too: a query is several jobs (broadcasts, then the result), and
+        # cancelJobGroup stops only those running at that moment. pyspark does not wrap this call.
+        spark.sparkContext._jsc.sc().cancelJobGroupAndFutureJobs(group)
 
 
 def _is_connect(spark: Any) -> bool:
