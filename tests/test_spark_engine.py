@@ -300,3 +300,15 @@ def test_a_timeout_cancels_the_spark_job_group(tiny_spark):
 def test_bad_engine_settings_name_the_setting(environ, phrase):
     with pytest.raises(SettingsError, match=phrase):
         load_settings(environ=environ, config_path=None)
+
+
+@pytest.mark.parametrize("command", [["sql", "SELECT 1"], ["ask", "total cost last week"], ["eval", "--set", "core"]])
+def test_an_unknown_engine_flag_is_refused_with_exit_2(monkeypatch, tmp_path, command):
+    from typer.testing import CliRunner
+
+    from ui.cli import app
+
+    monkeypatch.setenv("FINOPS_HOME", str(tmp_path))
+    result = CliRunner().invoke(app, [*command, "--engine", "oracle"])
+    assert result.exit_code == 2
+    assert "FINOPS_ENGINE" in result.output and "duckdb, spark" in result.output
