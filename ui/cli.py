@@ -231,7 +231,8 @@ def info(json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")
     from warehouse.executor import Executor
     from warehouse.info import warehouse_info
 
-    settings = _settings()
+    # The lake as DuckDB wrote it: its files' footers (FOCUS versions) are read with DuckDB whatever FINOPS_ENGINE says.
+    settings = _settings(engine="duckdb")
     with Executor(settings) as executor:
         facts = warehouse_info(executor)
         reconciled = _reconciliation(executor, settings, facts.as_of)
