@@ -129,7 +129,7 @@ class SparkEngine:
         return Fetched(
             tuple(field.name for field in fields),
             tuple(duckdb_type(field.dataType, naive=True) for field in fields),
-            [tuple(_python(value) for value in row) for row in rows],
+            [_plain_row(row) for row in rows],
         )
 
     def interrupt(self) -> None:
@@ -268,14 +268,17 @@ def duckdb_type(data_type: Any, naive: bool = False) -> str:
     return _SPARK_TYPES.get(name, name.upper())
 
 
-def _python(value: Any) -> Any:
-    """A collected value as DuckDB's client gives it: a struct is a dict."""
+def _plain_row(row: Any) -> tuple:
+    """A collected Row as DuckDB's client gives it: a tuple whose structs are dicts."""
     from pyspark.sql import Row
 
-    if isinstance(value, Row):
-        return {key: _python(item) for key, item in value.asDict().items()}
-    if isinstance(value, list):
-        return [_python(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _python(item) for key, item in value.items()}
-    return value
+    def plain(value: Any) -> Any:
+        if isinstance(value, Row):
+            return {key: plain(item) for key, item in value.asDict().items()}
+        if isinstance(value, list):
+            return [plain(item) for item in value]
+        if isinstance(value, dict):
+            return {key: plain(item) for key, item in value.items()}
+        return value
+
+    return tuple(plain(value) for value in row)
