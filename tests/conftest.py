@@ -106,6 +106,20 @@ def normalized(rows):
 
 
 @pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """One local Spark (2 cores) for the whole run, started on first use and stopped at the end.
+
+    Every Spark executor of the run opens its own session (views) on it; none starts another.
+    """
+    from warehouse.spark_engine import new_session
+
+    settings = make_settings(tmp_path_factory.mktemp("spark"), engine="spark", spark_master="local[2]", memory_limit="1GB")
+    session = new_session(settings)
+    yield session.sparkContext
+    session.sparkContext.stop()
+
+
+@pytest.fixture(scope="session")
 def memory_store(tmp_path_factory):
     """The example store (chromadb + offline e5), seeded once for the session."""
     pytest.importorskip("chromadb")

@@ -1,6 +1,6 @@
 """The layout holds without reviews: who may import what, no import cycle, docs that resolve.
 
-- only `warehouse/` imports duckdb;
+- only `warehouse/` imports duckdb, and only `warehouse/spark_engine.py` pyspark (inside functions);
 - the core (`assistant/`, `warehouse/`) imports no channel (`ui`) and no channel
   library (streamlit, slack, typer, rich), except the two modules kept at their
   old paths for outside callers (`python -m assistant.cli`, saved `.ipynb` reports);
@@ -65,6 +65,25 @@ def _top(names: set[str]) -> set[str]:
 @pytest.mark.parametrize("path", _files("assistant", "ui", "prompts"), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_only_the_warehouse_imports_duckdb(path):
     assert "duckdb" not in _top(_imports(path))
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """Modules imported at a module's top level (not inside a function)."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("path", _files("assistant", "warehouse", "ui", "prompts"), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_only_the_spark_engine_imports_pyspark_and_only_when_it_opens(path):
+    """The planner's cold start never pays for Spark: pyspark lives in warehouse/spark_engine.py, inside functions."""
+    if path.relative_to(ROOT).as_posix() != "warehouse/spark_engine.py":
+        assert "pyspark" not in _top(_imports(path))
+    assert "pyspark" not in _top(_top_level_imports(path))
 
 
 @pytest.mark.parametrize("path", _files(*CORE), ids=lambda p: p.relative_to(ROOT).as_posix())

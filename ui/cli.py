@@ -33,6 +33,10 @@ def main(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of
     _state["debug"] = debug
 
 
+# --engine on the commands that query: the FINOPS_ENGINE of this run.
+EngineOption = Annotated[str | None, typer.Option("--engine", help="Where queries run: duckdb or spark (default FINOPS_ENGINE).")]
+
+
 def _settings(**overrides):
     from warehouse.settings import load_settings
 
@@ -227,7 +231,8 @@ def info(json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")
     from warehouse.executor import Executor
     from warehouse.info import warehouse_info
 
-    settings = _settings()
+    # The lake as DuckDB wrote it: its files' footers (FOCUS versions) are read with DuckDB whatever FINOPS_ENGINE says.
+    settings = _settings(engine="duckdb")
     with Executor(settings) as executor:
         facts = warehouse_info(executor)
         reconciled = _reconciliation(executor, settings, facts.as_of)
@@ -282,6 +287,7 @@ def sql(
     query: Annotated[str, typer.Argument(help="One read-only SELECT.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
     scope: Annotated[str | None, typer.Option(help="Only rows of this scope, e.g. team=cx.")] = None,
+    engine: EngineOption = None,
 ) -> None:
     """Run one guarded read-only query."""
     from assistant.present.jsonable import jsonable
@@ -289,7 +295,7 @@ def sql(
     from warehouse.scope import Scope
 
     row_scope = Scope.parse(scope) if scope else None
-    with Executor(_settings()) as executor:
+    with Executor(_settings(engine=engine)) as executor:
         result = executor.run_sql(query, scope=row_scope)
     if json_out:
         payload = {
@@ -327,6 +333,7 @@ def ask(
     route: Annotated[str, typer.Option(help="auto, planner or llm.")] = "auto",
     explain_only: Annotated[bool, typer.Option("--explain", help="Show the plan and SQL without running it.")] = False,
     dialect: Annotated[str, typer.Option(help="With --explain: the SQL dialect (duckdb, spark, trino, bigquery, snowflake).")] = "duckdb",
+    engine: EngineOption = None,
 ) -> None:
     """Answer a question: the figure, the reason, a chart and the SQL."""
     from assistant.answer import AskContext
@@ -336,7 +343,7 @@ def ask(
     if route not in ("auto", "planner", "llm"):
         raise FinopsError(f"--route takes auto, planner or llm, not {route!r}.")
     context = AskContext(
-        settings=_settings(),
+        settings=_settings(engine=engine),
         as_of=_parse_date(as_of, "--as-of") if as_of else None,
         scope=Scope.parse(scope) if scope else None,
         route=route,
@@ -479,13 +486,14 @@ def evaluate(
     split: Annotated[str | None, typer.Option(help="Only this split: tuning or validation.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     min_accuracy: Annotated[float | None, typer.Option(help="Exit 2 when overall accuracy is below this (0..1).")] = None,
+    engine: EngineOption = None,
 ) -> None:
     """Score a question set: execution accuracy, latency, model tokens and cost."""
     from assistant.quality.evaluation import format_report, load_set, run_eval
 
     if route not in ("auto", "planner", "llm"):
         raise FinopsError(f"--route takes auto, planner or llm, not {route!r}.")
-    settings = _settings()
+    settings = _settings(engine=engine)
     if route == "llm" and not settings.model_configured:
         raise FinopsError("--route llm needs a language model: set OPENAI_API_KEY (and OPENAI_BASE_URL for another endpoint).")
     cases = load_set(set_name)

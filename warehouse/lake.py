@@ -17,7 +17,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,40 +198,56 @@ class Lake:
         return sorted(path for path in self.root.rglob("*.parquet") if path not in known)
 
 
-def view_sql(table: TableContract, files: tuple[Path, ...], missing: tuple[str, ...] = ()) -> str:
-    """`CREATE OR REPLACE VIEW` over the table's files (typed and empty when there are none).
+def view_query(table: TableContract, source: exp.Expr | None, missing: tuple[str, ...] = ()) -> exp.Select:
+    """A contract view's query, for every engine: all of `source`'s columns plus typed NULLs for `missing`.
 
-    `missing` names contract columns no file has (optional columns added after the files
-    were written): the view gives them as typed NULLs, so every query sees the whole contract.
+    `source` is a table expression reading the table's committed files (DuckDB's `read_parquet`,
+    a Spark DataFrame's temporary view); without files the view is the contract's columns,
+    typed and empty. `missing` names contract columns no file has (optional columns added after
+    the files were written): every query then sees the whole contract on every engine.
+
+    >>> view_query(TABLES["budgets"], exp.to_table("b"), ("max_cost_per_request_usd",)).sql("spark")
+    'SELECT *, CAST(NULL AS DOUBLE) AS `max_cost_per_request_usd` FROM b'
+    """
+    if source is not None:
+        nulls = [exp.alias_(exp.cast(exp.null(), table.column(name).type, dialect="duckdb"), name, quoted=True) for name in missing]
+        return exp.select("*", *nulls).from_(source)
+    return exp.select(
+        *[exp.alias_(exp.cast(exp.null(), column.type, dialect="duckdb"), column.name, quoted=True) for column in table.columns]
+    ).where(exp.false())
+
+
+def missing_columns(table: TableContract, present: Iterable[str]) -> tuple[str, ...]:
+    """The contract columns a table's files do not have (`present`: the columns they do)."""
+    have = set(present)
+    return tuple(column.name for column in table.columns if column.name not in have)
+
+
+def view_sql(table: TableContract, files: tuple[Path, ...], missing: tuple[str, ...] = ()) -> str:
+    """DuckDB's `CREATE OR REPLACE VIEW` over the table's files (`view_query` over `read_parquet`).
 
     >>> from warehouse.contract import TABLES
     >>> view_sql(TABLES["budgets"], ())[:40]
     'CREATE OR REPLACE VIEW budgets AS SELECT'
     """
+    source = None
     if files:
-        source = exp.Anonymous(
-            this="read_parquet",
-            expressions=[
-                exp.Array(expressions=[exp.Literal.string(str(path)) for path in files]),
-                exp.EQ(this=exp.column("union_by_name"), expression=exp.true()),
-                # The month folders are for people and other engines; the data carries its own time.
-                exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false()),
-            ],
+        source = exp.Table(
+            this=exp.Anonymous(
+                this="read_parquet",
+                expressions=[
+                    exp.Array(expressions=[exp.Literal.string(str(path)) for path in files]),
+                    exp.EQ(this=exp.column("union_by_name"), expression=exp.true()),
+                    # The month folders are for people and other engines; the data carries its own time.
+                    exp.EQ(this=exp.column("hive_partitioning"), expression=exp.false()),
+                ],
+            )
         )
-        nulls = [exp.alias_(exp.cast(exp.null(), table.column(name).type, dialect="duckdb"), name, quoted=True) for name in missing]
-        query = exp.select("*", *nulls).from_(exp.Table(this=source))
-    else:
-        query = exp.select(
-            *[
-                exp.alias_(exp.cast(exp.null(), column.type, dialect="duckdb"), column.name, quoted=True)
-                for column in table.columns
-            ]
-        ).where(exp.false())
     create = exp.Create(
         this=exp.to_table(table.name),
         kind="VIEW",
         replace=True,
-        expression=query,
+        expression=view_query(table, source, missing),
     )
     return create.sql(dialect="duckdb")
 
@@ -242,7 +258,7 @@ def create_views(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
         files = manifest.files.get(name, ())
         con.execute(view_sql(table, files))
         if files:
-            present = {row[0] for row in con.execute(exp.Describe(this=exp.to_table(name)).sql(dialect="duckdb")).fetchall()}
-            missing = tuple(column.name for column in table.columns if column.name not in present)
+            present = [row[0] for row in con.execute(exp.Describe(this=exp.to_table(name)).sql(dialect="duckdb")).fetchall()]
+            missing = missing_columns(table, present)
             if missing:
                 con.execute(view_sql(table, files, missing))

@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from warehouse.errors import SettingsError
 
+# The query engines FINOPS_ENGINE may name (warehouse.engines builds each).
+ENGINES = ("duckdb", "spark")
+
 
 def _setting(env: str, default, help: str):
     return Field(default, description=help, json_schema_extra={"env": env})
@@ -71,6 +74,17 @@ class Settings(BaseModel):
     max_rows: int = _setting("FINOPS_MAX_ROWS", 10_000, "Most rows a query returns; more are reported as truncated.")
     memory_limit: str = _setting("FINOPS_MEMORY_LIMIT", "2GB", "DuckDB memory limit for queries and ingest.")
     threads: int = _setting("FINOPS_THREADS", max(1, os.cpu_count() or 1), "DuckDB worker threads.")
+    engine: str = _setting(
+        "FINOPS_ENGINE", "duckdb",
+        "Where queries run: `duckdb` (embedded, this machine) or `spark` (the same lake read by Apache Spark).",
+    )
+    spark_master: str = _setting(
+        "FINOPS_SPARK_MASTER", "local[*]", "Spark master URL when FINOPS_ENGINE=spark (`local[*]`, `spark://host:7077`, `yarn`)."
+    )
+    spark_remote: str | None = _setting(
+        "FINOPS_SPARK_REMOTE", None,
+        "A Spark Connect server (`sc://host:15002`) when FINOPS_ENGINE=spark; set, it is used instead of FINOPS_SPARK_MASTER.",
+    )
     anomaly_min_usd: float | None = _setting(
         "FINOPS_ANOMALY_MIN_USD", None,
         "Smallest daily dollar impact reported as an anomaly; unset scales it with spend (FINOPS_ANOMALY_MIN_SHARE_PCT).",
@@ -127,6 +141,20 @@ class Settings(BaseModel):
         if value.lower() not in ("local", "openai"):
             raise ValueError("must be `local` or `openai`")
         return value.lower()
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if value.lower() not in ENGINES:
+            raise ValueError(f"must be one of {', '.join(ENGINES)}")
+        return value.lower()
+
+    @field_validator("spark_remote")
+    @classmethod
+    def _spark_connect_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("sc://"):
+            raise ValueError("must be a Spark Connect URL, sc://host:port")
+        return value
 
     @field_validator("llm_retries", "cache_max_distance", "anomaly_min_usd", "anomaly_min_share_pct")
     @classmethod

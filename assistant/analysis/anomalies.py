@@ -167,7 +167,8 @@ def cube_sql(source: _Source, start: date, end: date) -> str:
         exp.select(*names, listed("day"), *[listed(f"m{j}") for j in range(len(measures))])
         .from_(daily.subquery("daily"))
         .group_by(*names)
-        .order_by(exp.Ordered(this=exp.func("sum", exp.column("m0")), desc=True))
+        # daily.m0, the day's values: Spark reads a bare m0 in ORDER BY as the list the query outputs under that name
+        .order_by(exp.Ordered(this=exp.func("sum", exp.column("m0", table="daily")), desc=True))
         .sql(dialect="duckdb")
     )
 
