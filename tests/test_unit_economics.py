@@ -84,3 +84,15 @@ def test_priced_metrics_read_the_price_valid_at_each_request(unit_warehouse):
     got = figures(answer)
     assert got == {"gpt-big": pytest.approx(0.048), "claude-x": pytest.approx(0.03705), "llama-x": 0.0}
     assert "valid_from <= r.ts" in answer.sql
+
+
+@pytest.mark.parametrize("question, has_share", [
+    ("cost per 1M output tokens by model last week", False),  # a price per unit is no part of a whole
+    ("cost per successful request by feature last week", False),
+    ("inference cost by model last week", True),
+])
+def test_only_additive_money_is_narrated_as_a_share_of_the_rows(unit_warehouse, question, has_share):
+    executor, settings = unit_warehouse
+    answer = ask(question, AskContext(settings=settings, executor=executor, as_of=AS_OF))
+    assert answer.error is None, answer.error
+    assert ("shown)" in answer.text) is has_share, answer.text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from assistant.present.numbers import change, figure, money
 from assistant.query.plan import QueryPlan
+from assistant.query.render import is_additive
 from assistant.query.window import Window
 from assistant.semantic import Metric, SemanticModel
 
@@ -66,7 +67,7 @@ def _ranking(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], metri
     ranked = [(row[0], row[value_at]) for row in rows]
     top = ranked[0]
     text = f"{label}{where} {window}, by {name}: **{_name(top[0])}** {'came last' if plan.ascending else 'led'} with **{figure(top[1], metric.unit)}**"
-    if metric.unit == "usd" and "share" not in columns:
+    if metric.unit == "usd" and "share" not in columns and is_additive(metric.expression):  # a price per unit has no share
         total = sum(v for _, v in ranked if v is not None)
         if total and len(ranked) > 1:
             text += f" ({top[1] / total * 100:.1f}% of the {len(ranked)} shown)"
