@@ -53,8 +53,6 @@ def ask(question: str, context: AskContext) -> Answer:
     executor = context.executor or Executor(context.settings)
     try:
         answer = _answer(question, context, executor)
-        if answer.reading is None and isinstance(answer.plan, QueryPlan):
-            answer = replace(answer, reading=reading_of(answer.plan, planner_for(executor)[0].model))
     except FinopsError as error:
         answer = Answer(question, Route.NONE, error=AnswerError(error.kind, error.user_message))
     except Exception:  # our bug: logged with an id, answered plainly
@@ -97,7 +95,15 @@ def _read(question: str, context: AskContext, planner: Planner, as_of: date) -> 
 
 
 def _answer(question: str, context: AskContext, executor: Executor) -> Answer:
+    """The answer, with how its plan was read in the words of the planner's model (its tag dimensions too)."""
     planner, as_of = _reader(context, executor)
+    answer = _answer_with(question, context, executor, planner, as_of)
+    if answer.reading is None and isinstance(answer.plan, QueryPlan):
+        answer = replace(answer, reading=reading_of(answer.plan, planner.model))
+    return answer
+
+
+def _answer_with(question: str, context: AskContext, executor: Executor, planner: Planner, as_of: date) -> Answer:
     if context.route == "llm":
         return _model_first(question, context, executor, planner, as_of)
     reading = _read(question, context, planner, as_of)

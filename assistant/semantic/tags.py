@@ -58,7 +58,7 @@ def is_tag(column: exp.Expr | None) -> bool:
 def tag_keys(model: SemanticModel) -> set[str]:
     """The billing tag keys the model reads as dimensions, as the bill spells them (Tags['team'] -> team)."""
     columns = [dimension.columns.get("billing") for dimension in model.dimensions.values()]
-    return {column.expressions[0].name for column in columns if isinstance(column, exp.Bracket) and is_tag(column)}
+    return {column.expressions[0].name for column in columns if column is not None and is_tag(column)}
 
 
 def key_words(key: str) -> str:

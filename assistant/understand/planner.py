@@ -29,7 +29,8 @@ from assistant.understand.accounting import TABLE_WORDS, unplaced_words
 from assistant.understand.reading import (
     ANOMALY,
     BY_WORDS,
-    COMMITMENT_TYPES,
+    COMMITMENT_TYPE_VALUES,
+    COMMITMENT_TYPE_WORDS,
     COMMITMENT_WASTE,
     COMMITMENT_WORDS,
     DESTRUCTIVE,
@@ -55,6 +56,7 @@ from assistant.understand.reading import (
     UNIT_WORDS,
     UNSUPPORTED,
     WHY,
+    commitment_kinds,
     money_on_usage,
     most_specific_metric,
     peak_period,
@@ -358,11 +360,11 @@ def find_commitment_type(reading: Reading, context: PlannerContext, planner: Pla
     types = planner.values.listed.get("commitment_type", [])
     if not set(reading.metrics) & COMMITMENT_METRICS or not types:  # no commitments at all: every kind reads the same
         return reading
-    kinds = {kind: [i for i, t in enumerate(reading.tokens) if re.fullmatch(COMMITMENT_TYPE_WORDS[kind], t)] for kind in COMMITMENT_TYPES}
-    said = {kind: positions for kind, positions in kinds.items() if re.search(rf"\b(?:{COMMITMENT_TYPES[kind]})\b", reading.rest)}
+    said = commitment_kinds(reading.rest)
     if len(said) != 1:
         return reading
-    [(kind, positions)] = said.items()
+    [kind] = said
+    positions = [i for i, t in enumerate(reading.tokens) if re.fullmatch(COMMITMENT_TYPE_WORDS[kind], t)]
     values = [v for v in types if re.search(COMMITMENT_TYPE_VALUES[kind], v, re.IGNORECASE)]
     if not values:
         return Clarification(ErrorKind.NOT_FOUND, f"I find no {kind} commitments in your data.", similar_questions(reading.text))
@@ -563,9 +565,6 @@ NOT_A_KEY = frozenset(
 
 # The metrics of commitment discounts, which a commitment type narrows.
 COMMITMENT_METRICS = frozenset({"commitment_utilization", "unused_commitment_cost", "commitment_savings", "commitment_purchases"})
-# Each kind's words, one token at a time, and how the data's CommitmentDiscountType spells it.
-COMMITMENT_TYPE_WORDS = {"savings plan": r"savings|plans?", "reservation": r"reservations?|reserved|instances?|ris?", "cud": r"cuds?|committed|use"}
-COMMITMENT_TYPE_VALUES = {"savings plan": r"savings ?plan", "reservation": r"reserv", "cud": r"committed use|\bcud"}
 
 STAGES: tuple[Stage, ...] = (find_metrics, find_filters, find_commitment_type, find_dimensions, find_tag_keys, find_follow_up, find_intent, find_thresholds)
 

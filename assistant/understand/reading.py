@@ -148,12 +148,23 @@ COMMITMENT_WASTE = re.compile(
 # The words of commitments in a question ("wasted on savings plans and reservations"): the metric's, not a service's.
 COMMITMENT_WORDS = frozenset("savings plan plans reservation reservations reserved instance instances ri ris commitment commitments cud cuds".split())
 COMMITMENT_TYPES = {"savings plan": r"savings plans?", "reservation": r"reservations?|reserved instances?|ris?", "cud": r"cuds?|committed use"}
+# Each kind's words one token at a time, and how a bill's CommitmentDiscountType spells the kind.
+COMMITMENT_TYPE_WORDS = {"savings plan": r"savings|plans?", "reservation": r"reservations?|reserved|instances?|ris?", "cud": r"cuds?|committed|use"}
+COMMITMENT_TYPE_VALUES = {"savings plan": r"savings ?plan", "reservation": r"reserv", "cud": r"committed use|\bcud"}
+
+
+def commitment_kinds(text: str) -> set[str]:
+    """The kinds of commitment a question names.
+
+    >>> sorted(commitment_kinds("unused ris and savings plans"))
+    ['reservation', 'savings plan']
+    """
+    return {kind for kind, words in COMMITMENT_TYPES.items() if re.search(rf"\b(?:{words})\b", text)}
 
 
 def _all_commitments(text: str) -> bool:
     """Commitments named in general, or more than one kind of them: unused_commitment_cost covers them all."""
-    kinds = {kind for kind, words in COMMITMENT_TYPES.items() if re.search(rf"\b(?:{words})\b", text)}
-    return bool(re.search(r"\bcommitments?\b", text)) or len(kinds) > 1
+    return bool(re.search(r"\bcommitments?\b", text)) or len(commitment_kinds(text)) > 1
 
 
 def most_specific_metric(metrics: list[str], tokens, text: str) -> list[str]:

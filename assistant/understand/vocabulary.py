@@ -178,11 +178,18 @@ class Vocabulary:
         >>> vocabulary.distribute_heads("input and output tokens by model"), vocabulary.distribute_heads("team and feature cost")
         ('input tokens and output tokens by model', 'team and feature cost')
         """
-        for head, modifiers in self._heads().items():
-            word = "(?:" + "|".join(re.escape(m) for m in sorted(modifiers, key=len, reverse=True)) + ")"
-            listed = re.compile(rf"\b({word}(?:,? {word})*,? (?:and|or|vs|versus|&) {word}) {re.escape(head)}\b")
+        for head, listed in self._head_patterns:
             text = listed.sub(functools.partial(self._each_with, head=head), text)
         return text
+
+    @functools.cached_property
+    def _head_patterns(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        """(head noun, the pattern of a list of its metric words before it), built once per vocabulary."""
+        patterns = []
+        for head, modifiers in self._heads().items():
+            word = "(?:" + "|".join(re.escape(m) for m in sorted(modifiers, key=len, reverse=True)) + ")"
+            patterns.append((head, re.compile(rf"\b({word}(?:,? {word})*,? (?:and|or|vs|versus|&) {word}) {re.escape(head)}\b")))
+        return tuple(patterns)
 
     def _each_with(self, match: re.Match[str], head: str) -> str:
         """'list, contracted and billed' + 'cost' -> 'list cost and contracted cost and billed cost', if three metrics."""
