@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
-from assistant.query.plan import QueryPlan
+from assistant.query.plan import OVER_ONLY_NOTE, QueryPlan
 from assistant.query.render import time_between
 from assistant.semantic import SemanticModel
 
@@ -74,6 +74,8 @@ def render_budget_query(plan: QueryPlan, model: SemanticModel) -> exp.Select:
         conditions.append(exp.column("scope", b).isin(*[exp.Literal.string(d) for d in wanted_scopes]))
     elif "total" in plan.notes:
         conditions.append(exp.EQ(this=exp.column("scope", b), expression=exp.Literal.string("total")))
+    if OVER_ONLY_NOTE in plan.notes:
+        conditions.append(exp.GT(this=used.copy(), expression=exp.Literal.number(1)))
     query = (
         exp.select(
             exp.column("metric", b),
@@ -82,6 +84,8 @@ def render_budget_query(plan: QueryPlan, model: SemanticModel) -> exp.Select:
             exp.alias_(exp.column("amount_usd", b), "budget"),
             exp.alias_(exp.func("coalesce", exp.column("spend", s), exp.Literal.number(0)), "spend"),
             exp.alias_(used, "budget_used"),
+            exp.alias_(exp.Sub(this=exp.func("coalesce", exp.column("spend", s), exp.Literal.number(0)),
+                               expression=exp.column("amount_usd", b)), "over_by"),  # negative: left to spend
         )
         .with_("spend", as_=spend)
         .from_(exp.alias_(exp.to_table("budgets"), b, table=True))
@@ -104,6 +108,8 @@ def narrate_budgets(plan: QueryPlan, columns: Sequence[str], rows: Sequence[tupl
     from assistant.present.narrate import window_in_words
     from assistant.present.numbers import money
 
+    if not rows and OVER_ONLY_NOTE in plan.notes:
+        return f"**No budget is over its limit** {window_in_words(plan.window)}."
     if not rows:
         return f"No budgets match {window_in_words(plan.window)}. Budgets live in the budgets table (`finops ingest`)."
     at = {name: i for i, name in enumerate(columns)}
@@ -113,13 +119,16 @@ def narrate_budgets(plan: QueryPlan, columns: Sequence[str], rows: Sequence[tupl
         label = model.metrics[row[at["metric"]]].label
         return f"{label} (total)" if scope == "total" else f"{scope} {row[at['scope_value']]} {label}"
     head = (
+        f"**{len(over)} {'budget is' if len(over) == 1 else 'budgets are'} over** {window_in_words(plan.window)}"
+        if OVER_ONLY_NOTE in plan.notes else
         f"**{len(over)} of {len(rows)} budgets are over** {window_in_words(plan.window)}"
         if over else f"**All {len(rows)} budgets are within their limits** {window_in_words(plan.window)}"
     )
     lines = [head + "."]
     for row in rows[:5]:
+        over_by = row[at["over_by"]]
         lines.append(
             f"- {name(row)}: {money(row[at['spend']])} of {money(row[at['budget']])} "
-            f"({row[at['budget_used']] * 100:.1f}%)"
+            f"({row[at['budget_used']] * 100:.1f}%{f', over by {money(over_by)}' if over_by > 0 else ''})"
         )
     return "\n".join(lines)

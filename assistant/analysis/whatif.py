@@ -27,10 +27,12 @@ what-if give the same figure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from assistant.analysis.self_hosted import SELF_HOSTED
 from assistant.answer import Answer, AskContext, Route
 from assistant.present.numbers import money
 from assistant.query.plan import QueryPlan, Scenario
@@ -59,16 +61,22 @@ class WhatIf:
     assumptions: tuple[str, ...]
 
 
-def _requests(plan: QueryPlan, model: SemanticModel, extra: list[exp.Expr] | None = None) -> exp.Select:
+def _requests(plan: QueryPlan, model: SemanticModel, extra: list[exp.Expr] | None = None,
+              lookback_minutes: float | None = None) -> exp.Select:
     """The window's requests, the plan's filters applied, with each group's value as group_<dimension>.
 
-    `extra` columns (window expressions) are computed over all the window's requests, before the filters.
+    `extra` columns (window expressions) are computed over all the window's requests, before the filters, and over
+    the `lookback_minutes` before the window too (a prompt sent at 23:58 the day before is cached at 00:01).
     """
     table = "llm_requests"
     groups = [exp.alias_(dimension_expression(d, table, model), f"group_{d}") for d in plan.dimensions]
-    window = time_between(exp.column(model.timed_column(table)), plan.window.start, plan.window.end)
+    time = exp.column(model.timed_column(table))
+    start = plan.window.start
+    read_from = datetime.combine(start, datetime.min.time()) - timedelta(minutes=lookback_minutes) if lookback_minutes else start
     filters = [dimension_filter(f, table, model) for f in plan.filters]
-    window_rows = exp.select(exp.Star(), *(extra or [])).from_(table).where(window)
+    if lookback_minutes:
+        filters.insert(0, time_between(time, start, plan.window.end))
+    window_rows = exp.select(exp.Star(), *(extra or [])).from_(table).where(time_between(time, read_from, plan.window.end))
     query = exp.select(exp.Star(), *groups).from_(window_rows.subquery("windowed"))
     return query.where(exp.and_(*filters)) if filters else query
 
@@ -99,7 +107,9 @@ def _whatif_cost(scenario: Scenario, ceiling: exp.Expr | None) -> exp.Expr:
         return exp.Sub(this=actual, expression=exp.func("coalesce", saved, exp.Literal.number(0)))
     if scenario.kind == "batch":
         said = exp.Literal.number(scenario.percent) if scenario.percent is not None else None
-        discount = said or exp.func("coalesce", exp.column("batch_discount_pct", table="p"), exp.Literal.number(DEFAULT_BATCH_DISCOUNT_PCT))
+        listed = said or exp.func("coalesce", exp.column("batch_discount_pct", table="p"), exp.Literal.number(DEFAULT_BATCH_DISCOUNT_PCT))
+        own = exp.EQ(this=exp.func("lower", exp.column("provider", table="r")), expression=exp.Literal.string(SELF_HOSTED))
+        discount = exp.If(this=own, true=exp.Literal.number(0), false=listed)  # our own GPUs have no batch API
         return exp.Mul(this=actual, expression=exp.paren(exp.Sub(this=exp.Literal.number(1), expression=exp.Div(
             this=discount, expression=exp.Literal.number(100)))))
     if scenario.kind == "shorter":
@@ -136,7 +146,7 @@ def scenario_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.S
     scenario = plan.scenario
     assert scenario is not None and scenario.kind != "self_hosted", "a priced change"
     extra = [exp.alias_(cache_repeat(scenario.ttl_minutes), "is_repeat")] if scenario.kind == "cache" else None
-    source = _requests(plan, model, extra)
+    source = _requests(plan, model, extra, scenario.ttl_minutes if scenario.kind == "cache" else None)
     ceiling, joins = _ceiling(scenario) if scenario.kind == "ceiling" else (None, [])
     cost = _whatif_cost(scenario, ceiling)
     actual = exp.func("sum", exp.column("cost_usd", table="r"))

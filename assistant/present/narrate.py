@@ -22,10 +22,11 @@ def narrate(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], model:
         return f"No {metric.label} found{where} {window}. Try a longer window or check the filters."
     definition = f"\n\n_{metric.definition}._"
     if plan.intent == "share" and not plan.dimensions and "share" in index:
-        part = " and ".join(f"{f.dimension} {' or '.join(f.values)}" for f in plan.filters)
+        part = " and ".join(f"{f.dimension} {'not ' if f.negate else ''}{' or '.join(f.values)}" for f in plan.filters)
+        whole = "".join(f" for {f.dimension} {'not ' if f.negate else ''}{' or '.join(f.values)}" for f in plan.within)
         value, share = rows[0][index[plan.metric]], rows[0][index["share"]]
         return (
-            f"{part[0].upper() + part[1:]} was **{share * 100:.1f}%** of {metric.label} {window} "
+            f"{part[0].upper() + part[1:]} was **{share * 100:.1f}%** of {metric.label}{whole} {window} "
             f"({figure(value, metric.unit)})." + definition
         )
     if plan.intent == "total" or not plan.dimensions and plan.intent not in ("trend",):

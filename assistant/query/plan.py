@@ -96,6 +96,10 @@ class Scenario:
         return ", ".join([self.kind] + [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in said.items() if v is not None])
 
 
+# A budget plan's note: only the budgets over their limit ("which teams went over their budget").
+OVER_ONLY_NOTE = "over_only"
+
+
 @dataclass(frozen=True)
 class QueryPlan:
     intent: Intent
@@ -111,6 +115,7 @@ class QueryPlan:
     billing_period: bool = False  # "the October invoice": billing rows by BillingPeriodStart, not the charge period
     thresholds: tuple[Threshold, ...] = ()  # groups kept: "features that spent more than $50"
     scenario: Scenario | None = None  # what_if: the change to price
+    within: tuple[Filter, ...] = ()  # a share's whole, when narrower than all: "what share of claude-sonnet-4 spend failed"
 
     def __post_init__(self) -> None:
         if self.intent not in INTENTS:

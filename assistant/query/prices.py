@@ -54,10 +54,11 @@ _SAME_DAY_REPEAT = """
 prompt_hash IS NOT NULL
 AND row_number() OVER (PARTITION BY date_trunc('day', ts), prompt_hash ORDER BY ts, request_id) > 1
 """
-# ... or, given a time-to-live, within that many seconds of the last time it was sent.
+# ... or, given a time-to-live, within that many seconds of the last time it was sent to the same model (a
+# provider's prompt cache is kept per model).
 _TTL_REPEAT = """
 prompt_hash IS NOT NULL
-AND epoch(ts) - epoch(lag(ts) OVER (PARTITION BY prompt_hash ORDER BY ts, request_id)) <= :seconds
+AND epoch(ts) - epoch(lag(ts) OVER (PARTITION BY model, prompt_hash ORDER BY ts, request_id)) <= :seconds
 """
 INPUT_COLUMNS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens")
 

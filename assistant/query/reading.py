@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.query.plan import Intent, QueryPlan
+from assistant.query.plan import OVER_ONLY_NOTE, Intent, QueryPlan
 from assistant.semantic import SemanticModel
 
 _INTENT_WORDS = {
@@ -29,7 +29,7 @@ def reading_of(plan: QueryPlan, model: SemanticModel) -> dict[str, Any]:
     """The `reading` of ANSWER-CONTRACT.md: metrics, grouping, filters, window, intent, and one line of words."""
     metrics = [model.metrics[m].label if m in model.metrics else m for m in plan.metrics]
     by = [model.dimensions[d].label if d in model.dimensions else d for d in plan.dimensions]
-    filters = [f.describe() for f in plan.filters]
+    filters = [f.describe() for f in plan.filters] + [f"within {f.describe()}" for f in plan.within]
     window = plan.window.label
     if plan.billing_period:
         window = f"billing period {window}"
@@ -50,5 +50,7 @@ def reading_of(plan: QueryPlan, model: SemanticModel) -> dict[str, Any]:
         parts.append(f"what-if: {plan.scenario.describe()}")
     if plan.intent in _INTENT_WORDS:
         parts.append(_INTENT_WORDS[plan.intent])
+    if OVER_ONLY_NOTE in plan.notes:
+        parts.append("over budget only")
     return {"metrics": list(plan.metrics), "by": list(plan.dimensions), "filters": filters, "window": plan.window.label,
             "intent": str(plan.intent), "text": " · ".join(parts)}

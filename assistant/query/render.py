@@ -95,6 +95,7 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     share_of_part = plan.intent == "share" and not groups and bool(plan.filters)
     part: exp.Expr = exp.and_(*[dimension_filter(f, table, model) for f in plan.filters]) if share_of_part else exp.true()
     conditions = [] if share_of_part else [dimension_filter(f, table, model) for f in plan.filters]
+    conditions += [dimension_filter(f, table, model) for f in plan.within]  # the whole of a share: bounds both sides
     if plan.intent == "ranking":  # "our 5 most expensive resources": rows without a resource are not one
         conditions += [exp.Not(this=exp.Is(this=expression.copy(), expression=exp.null()))
                        for name, expression in groups if name in ID_DIMENSIONS]

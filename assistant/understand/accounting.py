@@ -25,7 +25,8 @@ from assistant.understand.vocabulary import TIME_WORDS, PhraseMatch
 FILLERS = frozenset(
     """
     a an the of for in on at to from with and or is are was were be been being am do does did done has have had
-    what whats what's who whom how i me my mine we us our ours you your it its it's this that these those there here
+    what whats what's who whom how i me my mine we us our ours you your it its it's they them their theirs
+    this that these those there here
     show shows showing give gives tell list get got find see look looks looking looked like display pull fetch report
     let lets let's know please pls can could would should may might must need want just so far
     all overall total totals amount amounts number value values figure figures any across stuff
@@ -66,6 +67,7 @@ METRIC_CONTEXT = {
         "reservations instances ri ris commitment commitments cud cuds".split()
     ),
     "users": frozenset("unique distinct active different individual".split()),
+    "cost_per_user": frozenset("unique distinct active individual".split()),
 }
 # The words each intent is read from (reading.py's patterns, as words).
 _INTENT_WORDS: dict[str, frozenset[str]] = {
@@ -88,7 +90,8 @@ _INTENT_WORDS: dict[str, frozenset[str]] = {
     Intent.TREND: frozenset("trend trends trending over time timeline series chart graph plot moved changed changing evolved looked".split()),
     Intent.BUDGET: frozenset(
         "budget budgets over under within burn burning limit limits left remaining track tracking used use up against "
-        "exceed exceeded breach breached blow month monthly per".split()
+        "exceed exceeded breach breached blow month monthly per which went overspent overspend overspending overran "
+        "overrun blew blown broke".split()
     ),
     Intent.FORECAST: frozenset(
         "forecast forecasts forecasted projected projection project projecting end month-end eom run rate run-rate "

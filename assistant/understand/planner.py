@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from assistant.query.plan import Clarification, Filter, Intent, QueryPlan, Scenario, Threshold
+from assistant.query.plan import OVER_ONLY_NOTE, Clarification, Filter, Intent, QueryPlan, Scenario, Threshold
 from assistant.query.reading import reading_of
 from assistant.query.render import is_additive
 from assistant.query.window import Window
@@ -265,7 +265,7 @@ def _failed_as_status(metrics: list[str], phrases: list[PhraseMatch], tokens: li
     return (metrics if "requests" in metrics else [*metrics, "requests"]), phrases
 
 
-OF_WORDS = ("of", "on", "for", "from", "in", "by", "across")
+OF_WORDS = ("of", "on", "for", "from", "in", "by", "across", "to")
 # The world a budget question names: its budgeted metric.
 BUDGET_WORDS = ((r"\bcloud\b", "cost"), (r"\b(?:llms?|ai|genai|inference|tokens?)\b", "inference_cost"), (r"\bgpus?\b", "gpu_cost"))
 # "share of [our | the | a value's] <whole> ... <part>": the words right before the first metric.
@@ -598,12 +598,23 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
             window=time.window if time else this_month,
             dimensions=tuple(dimensions),
             filters=_plan_filters(reading),
-            notes=("total",) if re.search(r"\b(total|overall|whole|company)\b", text) else (),
+            notes=tuple(note for note, said in (("total", TOTAL_BUDGET), (OVER_ONLY_NOTE, OVER_ONLY)) if said.search(text)),
         )
     plan_filters = _plan_filters(reading)
     if intent == Intent.WHAT_IF:
         for check in _check_table(model, "llm_requests", dimensions, plan_filters, metrics):
             return check
+        narrower = [f for f in plan_filters if f.dimension not in SELF_HOSTED_SIDES or f.negate]
+        if reading.scenario is not None and reading.scenario.kind == "self_hosted" and narrower:
+            # GPU hours carry no feature or team: their cost per token cannot be narrowed to one
+            return Clarification(
+                ErrorKind.NOT_SUPPORTED,
+                f"I can't narrow the self-hosted comparison to {narrower[0].describe()}: GPU hours are not split by "
+                f"{narrower[0].dimension}, so the whole traffic of each model is compared. Ask without it, or ask "
+                f"for that traffic at an API model's prices.",
+                ("Is our self-hosted model cheaper than the API models per million tokens last month?",
+                 f"What would {' or '.join(narrower[0].values)} have cost last month on gpt-4o-mini?"),
+            )
         return QueryPlan(intent=intent, metrics=tuple(metrics), window=window, dimensions=tuple(dimensions),
                          filters=plan_filters, scenario=reading.scenario)
     if intent == Intent.SAVINGS:
@@ -631,6 +642,9 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
     if intent == Intent.TREND:
         grain = grain or ("day" if window.days <= 93 else "week")
         dimensions = dimensions[:1]
+    within: tuple[Filter, ...] = ()
+    if intent == Intent.SHARE and not dimensions and reading.ratio is None:
+        plan_filters, within = _share_whole(reading)
     return QueryPlan(
         intent=intent,
         metrics=tuple(metrics),
@@ -643,7 +657,44 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
         ratio=reading.ratio,
         thresholds=reading.thresholds,
         billing_period=_billing_period(reading, table),
+        within=within,
     )
+
+
+TOTAL_BUDGET = re.compile(r"\b(total|overall|whole|company)\b")
+# "which teams went over their budget": only the budgets over their limit are asked for.
+OVER_ONLY = re.compile(r"\b(?:which|what|who|any)\b.*\b(?:(?:went|go|gone|are|is|were|was|running|ran) over(?!\s*\$?\d)|exceeded(?!\s*\$?\d)|exceeding|"
+                       r"overspent|overspending|overran|overrun|blew|blown|broke|breached)\b")
+# What a self-hosted comparison can be narrowed by: the models on either side (GPU hours have no other dimension).
+SELF_HOSTED_SIDES = ("model", "provider")
+SHARE_OF = re.compile(r"^(?:share|percentage|percent|fraction|proportion|portion)$")
+
+
+def _share_whole(reading: Reading) -> tuple[tuple[Filter, ...], tuple[Filter, ...]]:
+    """(the part, the whole) of a share: values said between 'share of' and the metric bound the whole.
+
+    "What share of claude-sonnet-4 spend went to failed requests": failed over claude-sonnet-4's spend. With no other
+    filter left for the part, every filter is the part ("what share of spend is claude-sonnet-4").
+    """
+    tokens = reading.tokens
+    start = next((i for i in range(len(tokens) - 1) if SHARE_OF.match(tokens[i]) and tokens[i + 1] == "of"), None)
+    metric_at = min((p.span[0] for p in reading.phrases if p.kind == "metric" and start is not None and p.span[0] > start),
+                    default=None)
+    if start is None or metric_at is None:
+        return _plan_filters(reading), ()
+
+    def inside(positions) -> bool:
+        return bool(positions) and all(start < i < metric_at for i in positions)
+
+    whole = [f for f in reading.filters if inside(f[2])]
+    status_whole = reading.status is not None and inside(reading.status_positions)
+    part = [f for f in reading.filters if f not in whole]
+    status_part = reading.status is not None and not status_whole
+    if not (whole or status_whole) or not (part or status_part):
+        return _plan_filters(reading), ()
+    within = _as_filters(whole, reading.text, tokens) + ([reading.status] if status_whole else [])
+    parts = _as_filters(part, reading.text, tokens) + ([reading.status] if status_part else [])
+    return tuple(p for p in parts if p is not None), tuple(w for w in within if w is not None)
 
 
 def _billing_period(reading: Reading, table: str) -> bool:
@@ -817,11 +868,16 @@ def _as_filters(found, text: str, tokens: tuple[str, ...] = ()) -> list[Filter]:
     return filters
 
 
+USER_QUALIFIERS = frozenset("active unique distinct individual".split())
+
+
 def _unknown_dimension(tokens, taken, planner: Planner) -> str | None:
     """A word after 'by'/'per' that names no dimension ("cost by planet")."""
     for i, token in enumerate(tokens[:-1]):
         if token in ("by", "per") and i + 1 not in taken:
             word = tokens[i + 1]
+            if word in USER_QUALIFIERS and i + 2 in taken:  # "per active user": the user, qualified
+                continue
             if word not in STOPWORDS and not word.isdigit() and word not in UNIT_WORDS:
                 return word
     return None

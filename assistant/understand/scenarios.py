@@ -63,6 +63,7 @@ WHAT_IF_WORDS = frozenset(
     month monthly self-hosted self hosted own in-house llama gpu gpus idle time add adds busy than vs versus
     compared compare against side by beside token tokens million 1m mtok 1k thousand model models api apis
     dollars dollar usd cents cent really real true truly including include included all-in fully loaded pay paid owe
+    entirely everything completely wholly through only counting
     """.split()
 )
 # The words before a model that is the what-if's target ("on gpt-4o-mini", "switched to claude-haiku-4").

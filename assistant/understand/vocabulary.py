@@ -117,14 +117,26 @@ ABBREVIATIONS = (
 )
 
 
+# "what did a million tokens cost", "how much do 1k output tokens cost": a unit price, said as a quantity priced
+# (not after a bound: "more than a million tokens" is a threshold).
+TOKENS_PRICED = re.compile(r"\b(?:(?:a|one|1|each|every) )?(million|1m|thousand|1k) ((?:input |output |prompt |completion )?tokens?)\b")
+BOUND_BEFORE = re.compile(r"\b(?:than|over|above|under|below|exceeding|exceed|per|least|most)\s*$")
+MONEY_ASKED = re.compile(r"\b(?:cost|costs|costing|spend|spent|price|prices|priced|pay|paid|charged|charge)\b")
+
+
 def expand_abbreviations(text: str) -> str:
     """Chat shorthand in full: 'tok/req wow' -> 'tokens per request wow', 'idle $ mtd' -> 'idle spend mtd'.
 
     >>> expand_abbreviations("p95 by model yday")
     'p95 by model yesterday'
+    >>> expand_abbreviations("what did a million tokens cost on each model")
+    'what did per million tokens cost on each model'
     """
     for pattern, replacement in ABBREVIATIONS:
         text = re.sub(pattern, replacement, text)
+    if MONEY_ASKED.search(text):
+        text = TOKENS_PRICED.sub(lambda m: m.group(0) if BOUND_BEFORE.search(m.string[: m.start()])
+                                 else f"per {m.group(1)} {m.group(2)}", text)
     return text
 
 

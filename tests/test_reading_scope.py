@@ -1,0 +1,160 @@
+"""Words the planner used to drop, now read (or refused) as asked: each case worked out by hand.
+
+- a share's whole named before its metric ("what share of gpt-big spend went to failed requests");
+- a price said as a quantity priced ("what did a million tokens cost");
+- pronouns ("what would they have cost"), "which teams went over their budget" (only those over);
+- a cache time-to-live that reaches back before the window and never across models;
+- batching never discounts self-hosted traffic; a self-hosted comparison is not narrowed to a feature.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from assistant.analysis.whatif import scenario_query
+from assistant.answer import AskContext
+from assistant.ask import ask
+from assistant.query.plan import OVER_ONLY_NOTE, Filter, QueryPlan, Scenario
+from assistant.query.window import Window
+from assistant.understand.planner import PlannerContext
+from tests.unit_economics_data import AS_OF, load_warehouse
+from warehouse.contract import TABLES
+from warehouse.errors import ErrorKind
+
+
+@pytest.fixture(scope="module")
+def planner(executor):
+    from assistant.semantic import load_semantic_model
+    from assistant.understand.planner import Planner
+    from assistant.understand.values import ValueIndex
+
+    return Planner(load_semantic_model(), ValueIndex.build(executor, load_semantic_model()))
+
+
+def read(planner, question):
+    return planner.plan(question, PlannerContext(as_of=AS_OF))
+
+
+FAILED = Filter("status", ("ok",), True)
+
+
+@pytest.mark.parametrize("question, part, whole", [
+    ("what share of gpt-4o spend last week went to failed requests?", (FAILED,), (Filter("model", ("gpt-4o",)),)),
+    ("what share of support-chat's inference cost last week was gpt-4o?", (Filter("model", ("gpt-4o",)),),
+     (Filter("feature", ("support-chat",)),)),
+    # nothing left for the part: every filter is the part, as before
+    ("what share of inference cost last week was gpt-4o?", (Filter("model", ("gpt-4o",)),), ()),
+])
+def test_values_before_the_metric_of_a_share_bound_its_whole(planner, question, part, whole):
+    plan = read(planner, question)
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.intent == "share" and plan.filters == part and plan.within == whole
+
+
+@pytest.mark.parametrize("question, metric, dimensions", [
+    ("what did a million tokens cost us on each model last week?", "cost_per_mtok", ("model",)),
+    ("how much do 1k tokens cost per feature last week?", "cost_per_ktok", ("feature",)),
+    ("what do 1k output tokens cost us by model last week?", "cost_per_ktok_output", ("model",)),
+])
+def test_a_quantity_of_tokens_priced_is_a_unit_price(planner, question, metric, dimensions):
+    plan = read(planner, question)
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.metrics == (metric,) and plan.dimensions == dimensions
+
+
+def test_a_bound_on_tokens_is_not_a_unit_price(planner):
+    plan = read(planner, "which features used more than a million tokens last week?")
+    assert not (isinstance(plan, QueryPlan) and plan.metric.startswith("cost_per_"))
+
+
+@pytest.mark.parametrize("question, over_only", [
+    ("which teams went over their budget last month?", True),
+    ("which budgets were exceeded last month?", True),
+    ("any team that overspent its budget last month?", True),
+    ("which team is over 80% of its budget?", False),
+    ("how are we tracking against budget?", False),
+])
+def test_which_went_over_asks_for_the_budgets_over_only(planner, question, over_only):
+    plan = read(planner, question)
+    assert isinstance(plan, QueryPlan) and plan.intent == "budget", plan
+    assert (OVER_ONLY_NOTE in plan.notes) is over_only
+
+
+def test_a_budget_answer_over_only_lists_the_budgets_over(warehouse_settings, executor):
+    answer = ask("which teams went over their budget last month?",
+                 AskContext(settings=warehouse_settings, executor=executor, as_of=AS_OF))
+    assert answer.error is None, answer.error
+    at = {name: i for i, name in enumerate(answer.columns)}
+    spend = executor.query("SELECT team, sum(cost_usd) FROM llm_requests WHERE ts >= '2026-10-01' AND ts < '2026-11-01' "
+                           "GROUP BY team").rows
+    budgets = {"docs-ai": 1.0, "cx": 50.0}  # tests/tiny_data.py: the team inference-cost budgets
+    over = {team: total - budgets[team] for team, total in spend if team in budgets and total > budgets[team]}
+    assert {row[at["scope_value"]]: row[at["over_by"]] for row in answer.rows} == pytest.approx(over)
+    assert "over budget only" in answer.reading["text"]
+
+
+def test_pronouns_are_fillers(planner):
+    plan = read(planner, "batching support-chat's calls last week, what would they have cost?")
+    assert isinstance(plan, QueryPlan) and plan.scenario == Scenario("batch"), plan
+
+
+def test_a_self_hosted_comparison_is_not_narrowed_to_a_feature(planner):
+    answer = read(planner, "is self-hosted cheaper than gpt-4o per million tokens for support-chat?")
+    assert not isinstance(answer, QueryPlan)
+    assert answer.kind == ErrorKind.NOT_SUPPORTED and "feature is support-chat" in answer.message
+
+
+@pytest.fixture(scope="module")
+def unit_warehouse(tmp_path_factory):
+    executor, settings = load_warehouse(tmp_path_factory.mktemp("scope"))
+    with executor:
+        yield executor, settings
+
+
+def test_a_share_with_a_narrower_whole_divides_by_that_whole(unit_warehouse):
+    executor, settings = unit_warehouse
+    answer = ask("what share of gpt-big spend last week went to failed requests?",
+                 AskContext(settings=settings, executor=executor, as_of=AS_OF))
+    # tests/unit_economics_data.py: gpt-big paid 0.012 + 0.028 + 0.001 last week; request 8 (0.001) failed
+    assert answer.rows[0][answer.columns.index("share")] == pytest.approx(0.001 / 0.041)
+    assert "within model is gpt-big" in answer.reading["text"]
+
+
+def _requests_table(rows):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE model_prices (provider VARCHAR, model VARCHAR, input_usd_per_mtok DOUBLE, "
+                "cached_input_usd_per_mtok DOUBLE, cache_write_usd_per_mtok DOUBLE, output_usd_per_mtok DOUBLE, "
+                "batch_discount_pct DOUBLE, valid_from TIMESTAMP, valid_to TIMESTAMP)")
+    for provider, model in (("p", "m1"), ("p", "m2"), ("self-hosted", "own")):
+        con.execute("INSERT INTO model_prices VALUES (?, ?, 3.0, 0.3, NULL, 15.0, NULL, '2026-01-01', NULL)", [provider, model])
+    columns = ", ".join(f"{c.name} {c.type}" for c in TABLES["llm_requests"].columns)
+    con.execute(f"CREATE TABLE llm_requests ({columns})")
+    for n, (ts, provider, model, prompt_hash, cost) in enumerate(rows):
+        con.execute("INSERT INTO llm_requests (request_id, ts, provider, model, prompt_hash, input_tokens, "
+                    "cached_input_tokens, output_tokens, cost_usd) VALUES (?, ?, ?, ?, ?, 1000, 0, 0, ?)",
+                    [f"r{n}", ts, provider, model, prompt_hash, cost])
+    return con
+
+
+NOVEMBER = Window("November", AS_OF.replace(day=1), AS_OF.replace(day=9))
+
+
+def test_a_cache_ttl_reaches_before_the_window_and_stays_within_a_model():
+    con = _requests_table([
+        ("2026-10-31 23:58:00", "p", "m1", "h", 0.003),  # before the window: not counted, but cached
+        ("2026-11-01 00:01:00", "p", "m1", "h", 0.003),  # 3 minutes later, same model: a repeat
+        ("2026-11-01 00:02:00", "p", "m2", "h", 0.003),  # same prompt, another model: its own cache, not a repeat
+        ("2026-11-01 00:30:00", "p", "m1", "h", 0.003),  # 29 minutes after the last m1 send: expired
+    ])
+    plan = QueryPlan("what_if", ("inference_cost",), NOVEMBER, scenario=Scenario("cache", ttl_minutes=5.0))
+    [(requests, repeats, actual, whatif, _, saved)] = con.execute(scenario_query(plan).sql("duckdb")).fetchall()
+    assert (requests, repeats) == (3, 1)
+    assert actual == pytest.approx(0.009) and saved == pytest.approx(1000 * (3.0 - 0.3) / 1e6)
+
+
+def test_batching_never_discounts_self_hosted_traffic():
+    con = _requests_table([("2026-11-02 10:00:00", "p", "m1", "a", 2.0), ("2026-11-02 10:00:00", "self-hosted", "own", "b", 1.0)])
+    plan = QueryPlan("what_if", ("inference_cost",), NOVEMBER, scenario=Scenario("batch"))
+    [(_, actual, whatif, _, _)] = con.execute(scenario_query(plan).sql("duckdb")).fetchall()
+    assert (actual, whatif) == pytest.approx((3.0, 2.0 * 0.5 + 1.0))  # no listed discount: 50% for m1, none for ours
