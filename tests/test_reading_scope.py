@@ -63,6 +63,19 @@ def test_a_quantity_of_tokens_priced_is_a_unit_price(planner, question, metric, 
     assert plan.metrics == (metric,) and plan.dimensions == dimensions
 
 
+@pytest.mark.parametrize("question, metrics, dimensions, scenario", [
+    ("cost per active user by feature last week", ("cost_per_user",), ("feature",), None),
+    ("what's our blended cost per 1M tokens last week?", ("cost_per_mtok",), (), None),
+    ("per feature, what would last week have cost if every prompt were a quarter shorter?", ("inference_cost",),
+     ("feature",), Scenario("shorter", percent=25.0)),
+    ("what if summarize's prompts were half shorter last week?", ("inference_cost",), (), Scenario("shorter", percent=50.0)),
+])
+def test_qualifiers_that_change_nothing_are_read(planner, question, metrics, dimensions, scenario):
+    plan = read(planner, question)
+    assert isinstance(plan, QueryPlan), plan
+    assert (plan.metrics, plan.dimensions, plan.scenario) == (metrics, dimensions, scenario)
+
+
 def test_a_bound_on_tokens_is_not_a_unit_price(planner):
     plan = read(planner, "which features used more than a million tokens last week?")
     assert not (isinstance(plan, QueryPlan) and plan.metric.startswith("cost_per_"))

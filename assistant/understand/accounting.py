@@ -68,6 +68,7 @@ METRIC_CONTEXT = {
     ),
     "users": frozenset("unique distinct active different individual".split()),
     "cost_per_user": frozenset("unique distinct active individual".split()),
+    **dict.fromkeys(("cost_per_mtok", "cost_per_ktok"), frozenset(["blended"])),  # all models' tokens together
 }
 # The words each intent is read from (reading.py's patterns, as words).
 _INTENT_WORDS: dict[str, frozenset[str]] = {

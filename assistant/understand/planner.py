@@ -250,7 +250,11 @@ def find_metrics(reading: Reading, context: PlannerContext, planner: Planner) ->
                     if t in COMMITMENT_WORDS and not any(p.span[0] <= i < p.span[1] for p in phrases)]
     if "cost_per_user" in metrics:  # "paying per user": the unit of the metric, not a breakdown by user
         user_spans = [p.span for p in phrases if p.kind == "dimension" and p.name == "user"]
-        if user_spans and all(span[0] > 0 and tokens[span[0] - 1] == "per" for span in user_spans):
+        def after_per(start: int) -> bool:  # "per user", "per active user"
+            before = tokens[start - 2 : start] if start > 1 and tokens[start - 1] in USER_QUALIFIERS else tokens[start - 1 : start]
+            return bool(before) and before[0] == "per"
+
+        if user_spans and all(after_per(span[0]) for span in user_spans):
             dimensions = [d for d in dimensions if d != "user"]
     return replace(reading, phrases=tuple(phrases), metrics=tuple(metrics), dimensions=tuple(dimensions), grain=grain)
 

@@ -175,7 +175,7 @@ def most_specific_metric(metrics: list[str], tokens, text: str) -> list[str]:
             return specific[:1]
     if PER_CALL.search(text) and MONEY_WORDS.search(text) and set(metrics) <= {"cost", "inference_cost", "requests"}:
         return ["cost_per_request"]
-    if re.search(r"\bper (user|customer)\b", text) and MONEY_WORDS.search(text) and set(metrics) <= {"cost", "inference_cost", "users"}:
+    if re.search(r"\bper (?:active |unique |distinct )?(user|customer)\b", text) and MONEY_WORDS.search(text) and set(metrics) <= {"cost", "inference_cost", "users"}:
         return ["cost_per_user"]
     if COMMITMENT_WASTE.search(text) and _all_commitments(text) and set(metrics) <= {"cost", "savings", "unused_commitment_cost"}:
         return ["unused_commitment_cost"]  # "wasted on savings plans and reservations we didn't use": all of it

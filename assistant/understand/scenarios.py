@@ -33,7 +33,10 @@ PER_REQUEST = re.compile(r"\bper[- ](?:request|call)\b|\b(?:a|each|every|any sin
 SHORTER = re.compile(
     r"(?P<n>\d+(?:\.\d+)?)\s*(?:%|percent)\s+(?:shorter|smaller|fewer(?: input)? tokens|less input|cut)"
     r"|\b(?:shorter|smaller|trimm?(?:ed)?|cut|shrunk|shrink|reduced?)\b[\w\s']{0,30}?\bby\s+(?P<m>\d+(?:\.\d+)?)\s*(?:%|percent)"
+    r"|\b(?:a |one )?(?P<f>half|third|quarter|fifth|tenth)\s+(?:shorter|smaller)\b"
 )
+# "a quarter shorter": the fraction in percent.
+FRACTIONS = {"half": 50.0, "third": 100 / 3, "quarter": 25.0, "fifth": 20.0, "tenth": 10.0}
 # A ceiling's amount: "$0.05", "0.05 dollars", "5 cents" (the question's words arrive without "$").
 MONEY = re.compile(r"(?<![\w.-])(?:(?P<cents>\d+(?:\.\d+)?)\s?cents?\b|\$?\s?(?P<usd>\d+(?:\.\d+)?)(?![\d.a-z])"
                    r"(?!\s*(?:%|percent|x\b|k\b|m\b|[-\s]?(?:seconds?|minutes?|hours?|days?|weeks?|months?|requests?|calls?|tokens?)\b)))")
@@ -63,7 +66,7 @@ WHAT_IF_WORDS = frozenset(
     month monthly self-hosted self hosted own in-house llama gpu gpus idle time add adds busy than vs versus
     compared compare against side by beside token tokens million 1m mtok 1k thousand model models api apis
     dollars dollar usd cents cent really real true truly including include included all-in fully loaded pay paid owe
-    entirely everything completely wholly through only counting
+    entirely everything completely wholly through only counting half third quarter fifth tenth
     """.split()
 )
 # The words before a model that is the what-if's target ("on gpt-4o-mini", "switched to claude-haiku-4").
@@ -82,7 +85,8 @@ def read_scenario(text: str, model_values: list[tuple[str, tuple[int, ...]]], re
         return Scenario("ceiling", ceiling_usd=_money(rest), per_month=per_month)
     shorter = SHORTER.search(rest)
     if shorter:
-        return Scenario("shorter", percent=float(shorter["n"] or shorter["m"]), per_month=per_month)
+        percent = FRACTIONS[shorter["f"]] if shorter["f"] else float(shorter["n"] or shorter["m"])
+        return Scenario("shorter", percent=percent, per_month=per_month)
     if not hypothetical:
         return None
     if CACHING.search(text):
