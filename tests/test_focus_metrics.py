@@ -280,3 +280,34 @@ def test_a_commitment_kind_filters_the_commitment_type(focus_warehouse, question
     assert answer.error is None, answer.error
     assert len(answer.reading["metrics"]) == 1 and "commitment_type is Savings Plan" in answer.reading["filters"], answer.reading
     assert normalized(answer.rows[:1])[0][:1] == normalized(executor.query(sql).rows)[0], answer.sql
+
+
+UNTAGGED = "(Tags IS NULL OR cardinality(Tags) = 0)"
+# (question, hand-written SQL): untagged means no tag at all; a vendor's name before an acronym and a cloud's name
+# are the service and the provider.
+NAMING_CASES = [
+    ("untagged spend by service in september 2024",
+     f"SELECT ServiceName, SUM(EffectiveCost) FROM billing WHERE {UNTAGGED} AND {SEPTEMBER} GROUP BY 1"),
+    ("how much spend had no tags at all in september 2024?", f"SELECT SUM(EffectiveCost) FROM billing WHERE {UNTAGGED} AND {SEPTEMBER}"),
+    ("top 3 untagged resources by cost in september 2024",
+     f"SELECT ResourceId, SUM(EffectiveCost) AS c FROM billing WHERE {UNTAGGED} AND {SEPTEMBER} AND ResourceId IS NOT NULL "
+     "GROUP BY 1 ORDER BY c DESC, 1 LIMIT 3"),
+    ("azure spend by service in september 2024",
+     f"SELECT ServiceName, SUM(EffectiveCost) FROM billing WHERE ProviderName = 'Microsoft' AND {SEPTEMBER} GROUP BY 1"),
+    ("amazon vpc cost in september 2024",
+     f"SELECT SUM(EffectiveCost) FROM billing WHERE ServiceName = 'Amazon Virtual Private Cloud' AND {SEPTEMBER}"),
+    ("cost by tagging in september 2024",
+     f"SELECT CASE WHEN {UNTAGGED} THEN 'untagged' ELSE 'tagged' END, SUM(EffectiveCost) FROM billing WHERE {SEPTEMBER} GROUP BY 1"),
+    # "including untagged" keeps every row: the untagged group beside the others, not a filter
+    ("cost by application in september 2024, including untagged",
+     f"SELECT Tags['application'], SUM(EffectiveCost) FROM billing WHERE {SEPTEMBER} GROUP BY 1"),
+]
+
+
+@pytest.mark.parametrize("question, sql", NAMING_CASES, ids=[c[0] for c in NAMING_CASES])
+def test_untagged_and_vendor_names_read_as_the_bill_says(focus_warehouse, question, sql):
+    settings, executor = focus_warehouse
+    answer = ask(question, AskContext(settings=settings, executor=executor, route="planner", as_of=AS_OF))
+    assert answer.error is None, answer.error
+    expected = executor.query(sql).rows
+    assert normalized([row[: len(expected[0])] for row in answer.rows]) == normalized(expected), answer.sql

@@ -787,14 +787,20 @@ def _values_per_dimension(filters) -> dict[str, int]:
 GROUPING_BEFORE_VALUE = frozenset({"each", "every", "per", "by"})
 
 
+# Dimensions whose values qualify things of any kind ("untagged resources", "tagged services"), never name them.
+UNRELATED_VALUES = frozenset({"tagging"})
+
+
 def _breakdowns(dimensions, phrases, filters, tokens) -> list[str]:
     """Dimensions to group by: not those that only describe a value beside them ("team search", "OpenSearch service")."""
     if not filters:
         return dimensions
-    value_edges = {p[0] for _, _, p in filters if p} | {p[-1] for _, _, p in filters if p}
     kept = []
     for dimension in dimensions:
         spans = [m.span for m in phrases if m.kind == "dimension" and m.name == dimension]
+        # "untagged resources" groups resources: a value of another dimension does not describe this one
+        value_edges = {p[0] for d, _, p in filters if p and d not in UNRELATED_VALUES} | {
+            p[-1] for d, _, p in filters if p and d not in UNRELATED_VALUES}
         descriptive = spans and all(
             (span[0] - 1 in value_edges or span[1] in value_edges)
             and (span[0] == 0 or tokens[span[0] - 1] not in BY_WORDS)

@@ -29,7 +29,10 @@ ACRONYMS = {
     "ebs": "Amazon Elastic Block Store", "gke": "Google Kubernetes Engine", "gcs": "Cloud Storage", "gce": "Compute Engine",
     "aks": "Azure Kubernetes Service", "bq": "BigQuery", "elasticache": "Amazon ElastiCache",
     "production": "prod", "development": "dev", "stage": "staging",
+    "azure": "Microsoft", "gcp": "Google Cloud",  # the provider, as FOCUS names it, by its cloud's name
 }
+# A vendor word may come before an acronym: "Amazon VPC", "Azure AKS", "Google GKE".
+VENDOR_WORDS = frozenset({"amazon", "aws", "azure", "google", "gcp", "microsoft"})
 
 # Ids are matched only when written in full, never by one of their words ("projects", "endpoints").
 EXACT_ONLY = ID_DIMENSIONS | {"availability_zone"}
@@ -41,6 +44,8 @@ NOT_NAMED = frozenset({"charge_class", "charge_frequency", "pricing_category", "
 # Values that are also everyday words in cost questions ("our llm usage", "gpu usage"): they count
 # as values only beside their cue ("usage charges", "charge type usage").
 EVERYDAY_VALUES = {("charge_category", "usage"): "charg"}
+# Values that are not a filter beside these words: "cost by team, including what's untagged" keeps every row.
+NOT_A_FILTER_BESIDE = {("tagging", "untagged"): frozenset({"including", "include", "included", "incl", "plus"})}
 SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
@@ -115,6 +120,8 @@ class ValueIndex:
                     for acronym, name in ACRONYMS.items():
                         if name == value:
                             by_prefix.setdefault(acronym[:3], []).append((dimension, value, (acronym,)))
+                            if parts[0] in VENDOR_WORDS and parts[0] != acronym:
+                                by_prefix.setdefault(parts[0][:3], []).append((dimension, value, (parts[0], acronym)))
             by_word: dict[str, set[tuple[str, str]]] = {}
             for entries in by_prefix.values():
                 for dimension, value, parts in entries:
@@ -188,7 +195,10 @@ def _cued(match: ValueMatch, tokens: list[str]) -> bool:
     >>> _cued(ValueMatch("charge_category", "Usage", (0, 1), 3), ["usage", "charges", "last", "month"])
     True
     """
-    cue = EVERYDAY_VALUES.get((match.dimension, match.value.lower()))
+    key = (match.dimension, match.value.lower())
+    if NOT_A_FILTER_BESIDE.get(key, frozenset()) & set(tokens):
+        return False
+    cue = EVERYDAY_VALUES.get(key)
     return cue is None or any(token.startswith(cue) for token in tokens)
 
 

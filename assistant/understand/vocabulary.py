@@ -113,6 +113,7 @@ ABBREVIATIONS = (
     (r"\bavg\b", "average"),
     (r"\bpct\b|\bperc\b", "percent"),
     (r"\bpaying\b", "paid"),
+    (r"\b(?:(?:had|has|have|with|carrying|carries) no|without(?: any)?) tags?(?: at all)?\b", "untagged"),
     (r"(?<![\w$])\$(?![\d])", " spend "),
 )
 
