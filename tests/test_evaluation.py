@@ -71,6 +71,19 @@ def test_compare_tables(columns, rows, ordered, expected):
     assert compare_tables(columns, rows, GOLD_COLUMNS, GOLD_ROWS, ordered) == expected
 
 
+TIED = [("a", 9.0), ("b", 5.0), ("c", 5.0), ("d", 1.0)]  # b and c tie: no ORDER BY orders them
+
+
+@pytest.mark.parametrize("rows, expected", [
+    (TIED, (True, "")),
+    ([("a", 9.0), ("c", 5.0 + 1e-12), ("b", 5.0), ("d", 1.0)], (True, "")),  # the tie in the other order
+    ([("a", 9.0), ("b", 5.0), ("d", 1.0), ("c", 5.0)], (False, "wrong rows")),  # a tied row out of its place
+    ([("b", 5.0), ("a", 9.0), ("c", 5.0), ("d", 1.0)], (False, "wrong rows")),
+])
+def test_ordered_rows_tied_in_the_gold_may_come_in_any_order(rows, expected):
+    assert compare_tables(("x", "v"), rows, ("x", "v"), TIED, ordered=True) == expected
+
+
 @pytest.mark.parametrize(
     "columns, rows, expected",
     [

@@ -76,6 +76,19 @@ def test_qualifiers_that_change_nothing_are_read(planner, question, metrics, dim
     assert (plan.metrics, plan.dimensions, plan.scenario) == (metrics, dimensions, scenario)
 
 
+@pytest.mark.parametrize("question, metrics, dimensions, window", [
+    ("what are our 10 most expensive individual resources last month?", ("cost",), ("resource",), "last month"),
+    ("where is most of our cloud money going last month? top services please", ("cost",), ("service",), "last month"),
+    ("how much did credits take off our bill last month?", ("credits",), (), "last month"),
+    ("how much did we spend through cloud marketplaces last month?", ("marketplace_spend",), (), "last month"),
+    ("cloud cost last wek", ("cost",), (), "last week"),
+])
+def test_everyday_billing_phrasings_are_read(planner, question, metrics, dimensions, window):
+    plan = read(planner, question)
+    assert isinstance(plan, QueryPlan), plan
+    assert (plan.metrics, plan.dimensions, plan.window.label) == (metrics, dimensions, window)
+
+
 def test_a_bound_on_tokens_is_not_a_unit_price(planner):
     plan = read(planner, "which features used more than a million tokens last week?")
     assert not (isinstance(plan, QueryPlan) and plan.metric.startswith("cost_per_"))

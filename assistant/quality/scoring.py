@@ -89,13 +89,23 @@ def _sort_key(value):
     return (2, 0.0, _temporal(value) or str(value))
 
 
+def _same_figures(row: tuple, other: tuple) -> bool:
+    """Whether two rows have equal numbers in every numeric cell (and at least one): a tie no ORDER BY breaks."""
+    pairs = [(a, b) for a, b in zip(row, other) if _number(a) is not None and _number(b) is not None]
+    return bool(pairs) and all(cells_equal(a, b) for a, b in pairs)
+
+
 def _rows_match(answer_rows: list[tuple], gold_rows: list[tuple], ordered: bool) -> bool:
     if len(answer_rows) != len(gold_rows):
         return False
-    if ordered:
-        return all(
-            all(cells_equal(a, g) for a, g in zip(arow, grow)) for arow, grow in zip(answer_rows, gold_rows)
-        )
+    if ordered:  # in the gold's order, but rows it cannot order (the same figures) in any order among themselves
+        start = 0
+        for end in range(1, len(gold_rows) + 1):
+            if end == len(gold_rows) or not _same_figures(gold_rows[end], gold_rows[end - 1]):
+                if not _rows_match(answer_rows[start:end], gold_rows[start:end], ordered=False):
+                    return False
+                start = end
+        return True
     # Sorted pairwise first (fast); close numbers may sort differently, so fall back to matching.
     key = lambda row: tuple(_sort_key(v) for v in row)  # noqa: E731
     if all(
@@ -114,9 +124,8 @@ def _rows_match(answer_rows: list[tuple], gold_rows: list[tuple], ordered: bool)
     return True
 
 
-def _column_fits(answer_values: list, gold_values: list, ordered: bool) -> bool:
-    if ordered:
-        return all(cells_equal(a, g) for a, g in zip(answer_values, gold_values))
+def _column_fits(answer_values: list, gold_values: list) -> bool:
+    """Whether a column holds the gold column's values (as a multiset: the rows' order is checked whole)."""
     return _rows_match([(v,) for v in answer_values], [(v,) for v in gold_values], ordered=False)
 
 
@@ -172,7 +181,7 @@ def compare_tables(
     answer_cols = [[row[i] for row in answer] for i in range(n_answer)]
     # Which answer columns hold each gold column's values (as a multiset first, then in order).
     candidates = [
-        [i for i in range(n_answer) if _column_fits(answer_cols[i], gold_cols[j], False)] for j in range(width)
+        [i for i in range(n_answer) if _column_fits(answer_cols[i], gold_cols[j])] for j in range(width)
     ]
     for j, fits in enumerate(candidates):
         if not fits:
@@ -180,12 +189,6 @@ def compare_tables(
                 gold_columns[j], gold_cols[j], answer_columns, answer_cols
             )
             return False, (WRONG_ROWS if present else MISSING_COLUMN)
-    if ordered:
-        candidates = [
-            [i for i in fits if _column_fits(answer_cols[i], gold_cols[j], True)] for j, fits in enumerate(candidates)
-        ]
-        if not all(candidates):
-            return False, WRONG_ROWS
     # Try the assignments (few in practice: a candidate list is usually one column long).
     order = sorted(range(width), key=lambda j: len(candidates[j]))
     chosen: dict[int, int] = {}

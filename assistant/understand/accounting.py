@@ -25,7 +25,7 @@ from assistant.understand.vocabulary import TIME_WORDS, PhraseMatch
 FILLERS = frozenset(
     """
     a an the of for in on at to from with and or is are was were be been being am do does did done has have had
-    what whats what's who whom how i me my mine we us our ours you your it its it's they them their theirs
+    what whats what's who whom how i me my mine we us our ours you your it its it's they them
     this that these those there here
     show shows showing give gives tell list get got find see look looks looking looked like display pull fetch report
     let lets let's know please pls can could would should may might must need want just so far
@@ -68,6 +68,7 @@ METRIC_CONTEXT = {
     ),
     "users": frozenset("unique distinct active different individual".split()),
     "cost_per_user": frozenset("unique distinct active individual".split()),
+    "credits": frozenset("off take took taken knock knocked".split()),  # "how much did credits take off our bill"
     **dict.fromkeys(("cost_per_mtok", "cost_per_ktok"), frozenset(["blended"])),  # all models' tokens together
 }
 # The words each intent is read from (reading.py's patterns, as words).
@@ -92,7 +93,7 @@ _INTENT_WORDS: dict[str, frozenset[str]] = {
     Intent.BUDGET: frozenset(
         "budget budgets over under within burn burning limit limits left remaining track tracking used use up against "
         "exceed exceeded breach breached blow month monthly per which went overspent overspend overspending overran "
-        "overrun blew blown broke".split()
+        "overrun blew blown broke their its".split()
     ),
     Intent.FORECAST: frozenset(
         "forecast forecasts forecasted projected projection project projecting end month-end eom run rate run-rate "
@@ -114,7 +115,7 @@ _INTENT_WORDS: dict[str, frozenset[str]] = {
 }
 _GROUPING_WORDS = frozenset(
     "by per each every across which what between split broken break down breakdown distributed distribution among "
-    "drove drive drives driving own owns owned owner".split()
+    "drove drive drives driving own owns owned owner individual where going".split()
 )
 # A breakdown keeps the group without a value: asking to include it changes nothing.
 _NULL_GROUP_WORDS = frozenset("unallocated untagged unassigned included including include null none blank too".split())

@@ -89,7 +89,8 @@ ABBREVIATIONS = (
     (r"\bside[ -]by[ -]side\b", "together"),  # "show X and Y side by side": not a grouping by a "side"
     (r"\byday\b|\byest\b", "yesterday"),
     (r"\bwks\b", "weeks"),
-    (r"\bwk\b", "week"),
+    (r"\bwk\b|\bwek\b", "week"),
+    (r"\bmnth\b|\bmth\b", "month"),
     (r"\bmos\b", "months"),
     (r"\b(this|last|past|previous|prior) mo\b", r"\1 month"),
     (r"\bqtr\b", "quarter"),
