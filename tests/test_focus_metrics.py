@@ -298,6 +298,9 @@ NAMING_CASES = [
      f"SELECT SUM(EffectiveCost) FROM billing WHERE ServiceName = 'Amazon Virtual Private Cloud' AND {SEPTEMBER}"),
     ("cost by tagging in september 2024",
      f"SELECT CASE WHEN {UNTAGGED} THEN 'untagged' ELSE 'tagged' END, SUM(EffectiveCost) FROM billing WHERE {SEPTEMBER} GROUP BY 1"),
+    # the groups' own values beside a breakdown are read ("standard vs committed"); "usage cost" is the usage lines
+    ("usage cost by pricing category (standard vs committed) in september 2024",
+     f"SELECT PricingCategory, SUM(EffectiveCost) FROM billing WHERE ChargeCategory = 'Usage' AND {SEPTEMBER} GROUP BY 1"),
     # "including untagged" keeps every row: the untagged group beside the others, not a filter
     ("cost by application in september 2024, including untagged",
      f"SELECT Tags['application'], SUM(EffectiveCost) FROM billing WHERE {SEPTEMBER} GROUP BY 1"),

@@ -82,6 +82,7 @@ def test_qualifiers_that_change_nothing_are_read(planner, question, metrics, dim
     ("how much did credits take off our bill last month?", ("credits",), (), "last month"),
     ("how much did we spend through cloud marketplaces last month?", ("marketplace_spend",), (), "last month"),
     ("cloud cost last wek", ("cost",), (), "last week"),
+    ("how much savings plan commitment went unused last month?", ("unused_commitment_cost",), (), "last month"),
 ])
 def test_everyday_billing_phrasings_are_read(planner, question, metrics, dimensions, window):
     plan = read(planner, question)
@@ -184,3 +185,16 @@ def test_batching_never_discounts_self_hosted_traffic():
     plan = QueryPlan("what_if", ("inference_cost",), NOVEMBER, scenario=Scenario("batch"))
     [(_, actual, whatif, _, _)] = con.execute(scenario_query(plan).sql("duckdb")).fetchall()
     assert (actual, whatif) == pytest.approx((3.0, 2.0 * 0.5 + 1.0))  # no listed discount: 50% for m1, none for ours
+
+
+@pytest.mark.parametrize("value, dimension, said", [
+    ("ml", "team", "ml"),
+    (None, "team", "(untagged)"),
+    (None, "tag_application", "(untagged)"),
+    (None, "pricing_category", "(none)"),  # a FOCUS column left empty is not a missing tag
+    (None, None, "(none)"),
+])
+def test_a_missing_group_is_untagged_only_for_tags(value, dimension, said):
+    from assistant.present.narrate import _name
+
+    assert _name(value, dimension) == said

@@ -63,18 +63,19 @@ def _before(plan: QueryPlan) -> str:
 
 def _ranking(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], metric: Metric, label: str, where: str,
              window: str, truncated: bool) -> str:
-    name = (plan.dimensions[0] if plan.dimensions else plan.grain or "value").replace("_", " ")
+    grouped = plan.dimensions[0] if plan.dimensions else None
+    name = (grouped or plan.grain or "value").replace("_", " ")
     value_at = columns.index(plan.metric)
     ranked = [(row[0], row[value_at]) for row in rows]
     top = ranked[0]
-    text = f"{label}{where} {window}, by {name}: **{_name(top[0])}** {'came last' if plan.ascending else 'led'} with **{figure(top[1], metric.unit)}**"
+    text = f"{label}{where} {window}, by {name}: **{_name(top[0], grouped)}** {'came last' if plan.ascending else 'led'} with **{figure(top[1], metric.unit)}**"
     if metric.unit == "usd" and "share" not in columns and is_additive(metric.expression):  # a price per unit has no share
         total = sum(v for _, v in ranked if v is not None)
         if total and len(ranked) > 1:
             text += f" ({top[1] / total * 100:.1f}% of the {len(ranked)} shown)"
     if "share" in columns:
         text += f" ({rows[0][columns.index('share')] * 100:.1f}% of the total)"
-    others = [f"{_name(v)} ({figure(x, metric.unit)})" for v, x in ranked[1:4]]
+    others = [f"{_name(v, grouped)} ({figure(x, metric.unit)})" for v, x in ranked[1:4]]
     if others:
         text += ", then " + ", ".join(others)
     text += "."
@@ -95,7 +96,7 @@ def _movers(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], metric
     text += "."
     if metric.unit in ("usd", "count", "tokens", "hours"):
         movers = sorted(rows, key=lambda r: -abs(r[change_at] or 0))[:3]
-        parts = [f"{_name(r[0])} {money(r[change_at], compact=True, sign=True) if metric.unit == 'usd' else f'{r[change_at]:+,.0f}'}" for r in movers if r[change_at]]
+        parts = [f"{_name(r[0], plan.dimensions[0] if plan.dimensions else None)} {money(r[change_at], compact=True, sign=True) if metric.unit == 'usd' else f'{r[change_at]:+,.0f}'}" for r in movers if r[change_at]]
         if parts:
             text += f" Biggest movers by {plan.dimensions[0].replace('_', ' ')}: " + ", ".join(parts) + "."
     return text
@@ -111,7 +112,7 @@ def _trend(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], metric:
         leader = max(series, key=lambda name: series[name])
         return (
             f"{label}{where} per {plan.grain} {window}, by {plan.dimensions[0].replace('_', ' ')}: "
-            f"{len(series)} series; **{_name(leader)}** is the largest with {figure(series[leader], metric.unit)} in all."
+            f"{len(series)} series; **{_name(leader, plan.dimensions[0] if plan.dimensions else None)}** is the largest with {figure(series[leader], metric.unit)} in all."
         )
     points = [(row[0], row[value_at]) for row in rows if row[value_at] is not None]
     first, last = points[0], points[-1]
@@ -129,5 +130,12 @@ def _when(value: object) -> str:
     return value.strftime("%b %-d") if hasattr(value, "strftime") else str(value)
 
 
-def _name(value: object) -> str:
-    return "(untagged)" if value is None else str(value)
+# Groups read from tags (on the bill) or attribution (on requests): a row without one is untagged spend.
+TAGGED_DIMENSIONS = frozenset({"team", "feature", "model", "environment"})
+
+
+def _name(value: object, dimension: str | None) -> str:
+    """A group's name in words: a missing tag is '(untagged)', any other missing value '(none)'."""
+    if value is not None:
+        return str(value)
+    return "(untagged)" if dimension in TAGGED_DIMENSIONS or (dimension or "").startswith("tag_") else "(none)"

@@ -151,9 +151,22 @@ def plan_question(question: str, context: PlannerContext, planner: Planner) -> Q
     return plan if isinstance(plan, Clarification) else check_every_word(plan, reading, planner)
 
 
+def _group_value_positions(plan: QueryPlan, tokens: tuple[str, ...], values: ValueIndex) -> set[int]:
+    """Words naming groups of a breakdown the plan makes: "by pricing category (standard vs committed)"."""
+    words = {word for dimension in plan.dimensions
+             for value in (*values.values.get(dimension, {}), *values.listed.get(dimension, []))
+             for word in SEPARATORS.split(value.lower()) if len(word) >= 3}
+    found = {i for i, token in enumerate(tokens) if token in words}
+    # "standard vs committed", "used or unused": the words between two groups named
+    return found | {i for i in range(1, len(tokens) - 1) if i - 1 in found and i + 1 in found
+                    and tokens[i] in ("vs", "versus", "or", "and")}
+
+
 def check_every_word(plan: QueryPlan, reading: Reading, planner: Planner) -> QueryPlan | Clarification:
     """A plan is given only when every word of the question was placed; else what was understood, and what not."""
-    unplaced = unplaced_words(plan, reading.tokens, reading.phrases, reading.filter_positions, planner.model, reading.follow_up)
+    named_groups = _group_value_positions(plan, reading.tokens, planner.values)
+    unplaced = unplaced_words(plan, reading.tokens, reading.phrases, reading.filter_positions | named_groups, planner.model,
+                              reading.follow_up)
     if not unplaced:
         return plan
     understood = reading_of(plan, planner.model)["text"]
@@ -413,7 +426,7 @@ def find_dimensions(reading: Reading, context: PlannerContext, planner: Planner)
         dimensions = [d for d in dimensions if d != "billing_period"]  # "for the March billing period": the window
     if metrics == ["cost"] and "model" in dimensions and not set(tokens) & TABLE_WORDS["billing"]:
         metrics = ["inference_cost"]  # "top 3 models by spend": models are LLM calls' (a billing tag only when asked so)
-    if "publisher" in dimensions and metrics in ([], ["cost"]) and "marketplace" in tokens:
+    if "publisher" in dimensions and metrics in ([], ["cost"]) and {"marketplace", "marketplaces"} & set(tokens):
         metrics = ["marketplace_spend"]  # "our marketplace vendors by spend": only what was bought through a marketplace
     unknown = _unknown_dimension(list(tokens), reading.taken | reading.filter_positions, planner)
     if unknown is not None and _scenario(reading) is not None:

@@ -142,6 +142,8 @@ PER_CALL = re.compile(r"\b(average|avg|mean|single|each|one|an?)\b[\w\s]{0,20}\b
 
 COMMITMENT_WASTE = re.compile(
     r"\b(?:wast\w*|unused|underused|underutili[sz]ed|idle)\b.*\b(?:savings plans?|reservations?|reserved instances?|ris?|commitments?|cuds?)\b"
+    r"|\b(?:savings plans?|reservations?|reserved instances?|ris?|commitments?|cuds?)\b.*\b(?:went|go|goes|sat|sit|sits|was|were|is|are) "
+    r"(?:\w+ )?(?:unused|wasted|idle)\b"  # "savings plan commitment went unused each day"
 )
 
 

@@ -44,6 +44,9 @@ NOT_NAMED = frozenset({"charge_class", "charge_frequency", "pricing_category", "
 # Values that are also everyday words in cost questions ("our llm usage", "gpu usage"): they count
 # as values only beside their cue ("usage charges", "charge type usage").
 EVERYDAY_VALUES = {("charge_category", "usage"): "charg"}
+USAGE_MONEY = frozenset({"cost", "costs", "spend", "spending"})
+USAGE_ELSEWHERE = frozenset({"llm", "llms", "ai", "genai", "model", "models", "token", "tokens", "request", "requests",
+                             "api", "inference", "gpu", "gpus", "node", "nodes", "cluster", "clusters"})
 # Values that are not a filter beside these words: "cost by team, including what's untagged" keeps every row.
 NOT_A_FILTER_BESIDE = {("tagging", "untagged"): frozenset({"including", "include", "included", "incl", "plus"})}
 SEPARATORS = re.compile(r"[^a-z0-9]+")
@@ -199,7 +202,12 @@ def _cued(match: ValueMatch, tokens: list[str]) -> bool:
     if NOT_A_FILTER_BESIDE.get(key, frozenset()) & set(tokens):
         return False
     cue = EVERYDAY_VALUES.get(key)
-    return cue is None or any(token.startswith(cue) for token in tokens)
+    if cue is None or any(token.startswith(cue) for token in tokens):
+        return True
+    # "usage cost by pricing category" on the bill: the usage charges (not "LLM usage cost", "GPU usage spend")
+    end = match.span[1]
+    return (key == ("charge_category", "usage") and end < len(tokens) and tokens[end] in USAGE_MONEY
+            and not USAGE_ELSEWHERE & set(tokens))
 
 
 def _quality(window: list[str], parts: tuple[str, ...], joined: str) -> int:
