@@ -198,3 +198,40 @@ def test_a_missing_group_is_untagged_only_for_tags(value, dimension, said):
     from assistant.present.narrate import _name
 
     assert _name(value, dimension) == said
+
+
+# tests/unit_economics_data.py, last week (Nov 2-8): the last request is on Nov 7, so the days counted are Nov 2-7.
+LAST_WEEK_COST, DAYS_TO_LAST_DATA = 0.041 + 0.03705, 6
+SORTED_COSTS = [0.0, 0.001, 0.00705, 0.00975, 0.00975, 0.0105, 0.012, 0.028]
+
+
+@pytest.mark.parametrize("question, column, expected", [
+    ("what was our average daily LLM cost last week?", "inference_cost_per_day", LAST_WEEK_COST / DAYS_TO_LAST_DATA),
+    ("how many requests did we make per day on average last week?", "requests_per_day", 8 / DAYS_TO_LAST_DATA),
+    ("average weekly LLM cost last week", "inference_cost_per_week", LAST_WEEK_COST / (DAYS_TO_LAST_DATA / 7)),
+    ("median cost per request last week", "cost_per_request_p50", (0.00975 + 0.00975) / 2),
+    # quantile_cont: position (8 - 1) x 0.9 = 6.3 between the 7th and 8th costs
+    ("p90 cost per request last week", "cost_per_request_p90", 0.012 + 0.3 * (0.028 - 0.012)),
+    ("p99 latency last week", "latency_p99", 100.0),
+    ("average latency last week", "latency_avg", 100.0),
+])
+def test_averages_per_period_and_percentiles_per_request(unit_warehouse, question, column, expected):
+    executor, settings = unit_warehouse
+    answer = ask(question, AskContext(settings=settings, executor=executor, as_of=AS_OF))
+    assert answer.error is None, answer.error
+    assert answer.rows[0][answer.columns.index(column)] == pytest.approx(expected), answer.sql
+
+
+def test_an_average_per_period_by_group_shares_the_periods(unit_warehouse):
+    executor, settings = unit_warehouse
+    answer = ask("average daily requests by feature last week", AskContext(settings=settings, executor=executor, as_of=AS_OF))
+    assert answer.error is None, answer.error
+    at = answer.columns.index("requests_per_day")
+    assert {row[0]: row[at] for row in answer.rows} == pytest.approx(
+        {"summarize": 3 / DAYS_TO_LAST_DATA, "support-chat": 5 / DAYS_TO_LAST_DATA})
+    assert "Average requests per day" in answer.text
+
+
+def test_an_average_of_a_ratio_per_period_is_refused(planner):
+    answer = read(planner, "average daily error rate last week")
+    assert not isinstance(answer, QueryPlan) and answer.kind == ErrorKind.NOT_SUPPORTED

@@ -15,6 +15,8 @@ from assistant.semantic import Metric, SemanticModel
 def narrate(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], model: SemanticModel, truncated: bool = False) -> str:
     metric = model.metrics[plan.metric]
     label = metric.label[0].upper() + metric.label[1:]
+    if plan.average_per:
+        label = f"Average {metric.label} per {plan.average_per}"
     where = "".join(f" for {f.dimension} {'not ' if f.negate else ''}{' or '.join(f.values)}" for f in plan.filters)
     window = window_in_words(plan.window)
     index = {name: i for i, name in enumerate(columns)}
@@ -29,6 +31,11 @@ def narrate(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], model:
             f"{part[0].upper() + part[1:]} was **{share * 100:.1f}%** of {metric.label}{whole} {window} "
             f"({figure(value, metric.unit)})." + definition
         )
+    if plan.average_per and not plan.dimensions and f"{plan.metric}_per_{plan.average_per}" in index:
+        row = rows[0]
+        average, total, periods = (row[index[c]] for c in (f"{plan.metric}_per_{plan.average_per}", f"{plan.metric}_total", "periods"))
+        return (f"Average {metric.label} per {plan.average_per}{where} {window} was **{figure(average, metric.unit)}** "
+                f"({figure(total, metric.unit)} over {periods:,.{0 if float(periods).is_integer() else 1}f} {plan.average_per}s to the last with data)." + definition)
     if plan.intent == "total" or not plan.dimensions and plan.intent not in ("trend",):
         value = rows[0][index[plan.metric]]
         text = f"{label}{where} {window} was **{figure(value, metric.unit)}**"
@@ -65,7 +72,7 @@ def _ranking(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], metri
              window: str, truncated: bool) -> str:
     grouped = plan.dimensions[0] if plan.dimensions else None
     name = (grouped or plan.grain or "value").replace("_", " ")
-    value_at = columns.index(plan.metric)
+    value_at = columns.index(plan.metric if plan.metric in columns else f"{plan.metric}_per_{plan.average_per}")
     ranked = [(row[0], row[value_at]) for row in rows]
     top = ranked[0]
     text = f"{label}{where} {window}, by {name}: **{_name(top[0], grouped)}** {'came last' if plan.ascending else 'led'} with **{figure(top[1], metric.unit)}**"

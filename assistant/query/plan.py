@@ -116,6 +116,7 @@ class QueryPlan:
     thresholds: tuple[Threshold, ...] = ()  # groups kept: "features that spent more than $50"
     scenario: Scenario | None = None  # what_if: the change to price
     within: tuple[Filter, ...] = ()  # a share's whole, when narrower than all: "what share of claude-sonnet-4 spend failed"
+    average_per: str | None = None  # a grain: "average daily cost", the total over the periods of the window
 
     def __post_init__(self) -> None:
         if self.intent not in INTENTS:
@@ -123,6 +124,8 @@ class QueryPlan:
         object.__setattr__(self, "intent", Intent(self.intent))
         if self.grain is not None and self.grain not in GRAINS:
             raise ValueError(f"unknown grain {self.grain!r}")
+        if self.average_per is not None and self.average_per not in GRAINS:
+            raise ValueError(f"unknown grain {self.average_per!r}")
         if not self.metrics:
             raise ValueError("a plan needs a metric")
 

@@ -39,6 +39,8 @@ def reading_of(plan: QueryPlan, model: SemanticModel) -> dict[str, Any]:
     parts = [joiner.join(metrics)]
     if plan.grain:
         parts.append(f"per {plan.grain}")
+    if plan.average_per:
+        parts.append(f"average per {plan.average_per}")
     if by:
         parts.append("by " + " and ".join(by))
     parts += filters

@@ -80,6 +80,31 @@ def render_sql(plan: QueryPlan, model: SemanticModel | None = None) -> str:
     return render_query(plan, model).sql(dialect="duckdb")
 
 
+def _averaged(projections: list[exp.Expr], plan: QueryPlan, time_column: exp.Expr) -> list[exp.Expr]:
+    """The metrics' columns as totals per period: each over the periods from the window's start to the last period
+    with data in it (a day without rows counts as zero; days after the data are not counted), then `periods`.
+    Weeks are counted as days / 7 (a month's partial weeks at either end would each count as one)."""
+    grain = plan.average_per or "day"
+    counted = "day" if grain == "week" else grain
+    unit = exp.Literal.string(counted)
+    first = exp.func("date_trunc", unit.copy(), _timestamp(plan.window.start))
+    last = exp.Window(this=exp.Max(this=exp.Max(this=exp.func("date_trunc", unit.copy(), time_column.copy()))), over="OVER")
+    between = exp.DateDiff(this=last, expression=first, unit=exp.var(counted.upper()))
+    periods: exp.Expr = exp.Add(this=between, expression=exp.Literal.number(1))
+    if grain == "week":
+        periods = exp.Div(this=exp.paren(periods), expression=exp.Literal.number(7.0))
+    averaged: list[exp.Expr] = []
+    for projection in projections:
+        name = projection.alias_or_name
+        if name in plan.metrics:
+            per = exp.Div(this=exp.paren(projection.unalias().copy()), expression=exp.paren(periods.copy()))
+            averaged.append(exp.alias_(per, f"{name}_per_{plan.average_per}"))
+            averaged.append(exp.alias_(projection.unalias().copy(), f"{name}_total"))
+        else:
+            averaged.append(projection)
+    return [*averaged, exp.alias_(periods, "periods")]
+
+
 def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Select:
     model = model or load_semantic_model()
     table = plan_table(plan, model)
@@ -137,6 +162,8 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
         total = exp.Window(this=exp.Sum(this=model.metrics[main].expression.copy()), over="OVER")
         projections.append(exp.alias_(exp.Div(this=model.metrics[main].expression.copy(), expression=total), "share"))
 
+    if plan.average_per and not compare:  # "average daily cost": each total over the periods of the window
+        projections = _averaged(projections, plan, time_column)
     if plan.ratio and len(plan.metrics) == 2 and not compare:  # "retry cost as a share of inference cost"
         numerator, denominator = (model.metrics[m].expression for m in plan.metrics)
         name = "share" if plan.ratio == "share" else f"{plan.metrics[0]}_per_{plan.metrics[1]}"
@@ -164,6 +191,7 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
         order = [exp.Ordered(this=exp.column(plan.grain))] + [exp.Ordered(this=exp.column(d)) for d in plan.dimensions]
     elif groups:
         key = f"{main}_change" if compare and plan.intent != "total" else main
+        key = f"{main}_per_{plan.average_per}" if plan.average_per and not compare else key
         # Ties broken by the groups themselves, so the same question reads the same on every run and engine.
         order = [exp.Ordered(this=exp.column(key), desc=not plan.ascending, nulls_first=False)]
         order += [exp.Ordered(this=exp.column(name), nulls_first=False) for name, _ in groups]

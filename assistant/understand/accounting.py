@@ -197,6 +197,9 @@ def _grammar(plan: QueryPlan, model: SemanticModel, follow_up: bool, including: 
         words |= {"invoice", "invoices", "invoiced", "billing", "period", "bill", "billed", "month"}
     if plan.thresholds:
         words |= {"that", "with", "had", "having", "where", "whose"}
+    if plan.average_per is not None:  # "average daily cost", "cost per day on average"
+        words |= {"average", "avg", "mean", "typical", "per", "a", "each", "on", "daily", "weekly", "monthly", "hourly",
+                  "day", "week", "month", "hour", "days", "weeks", "months", "hours"}
     if plan.intent == Intent.COMPARISON:
         words |= _INTENT_WORDS[Intent.WHY_CHANGED] | {"movers", "mover", "from"}
     table = model.metrics[plan.metric].table

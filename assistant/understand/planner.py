@@ -640,6 +640,16 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
         dimensions = [d for d in dimensions if table in model.dimensions[d].columns]
     for check in _check_table(model, table, dimensions, plan_filters, metrics):
         return check
+    average = AVERAGE_PER.search(text)
+    if average and intent in (Intent.TREND, Intent.TOTAL, Intent.BREAKDOWN, Intent.UNIT_COST) and reading.ratio is None:
+        # "average daily LLM cost last month": the window's total over its days, not a daily series
+        if not all(is_additive(model.metrics[m].expression) for m in metrics):
+            return Clarification(ErrorKind.NOT_SUPPORTED, f"I average totals that add up period by period (cost, requests, "
+                                 f"tokens, GPU hours) per day, week or month, not {model.metrics[metrics[0]].label}.",
+                                 similar_questions(text))
+        per = next(PERIOD_OF[word] for word in average.groups() if word)
+        return QueryPlan(intent=Intent.BREAKDOWN if dimensions else Intent.TOTAL, metrics=tuple(metrics), window=window,
+                         dimensions=tuple(dimensions), filters=plan_filters, average_per=per)
     limit, ascending = read_limit(text, intent)
     if intent == Intent.COMPARISON and (RANKING.search(text) or re.search(r"\bmovers?\b", text)):
         # "which feature grew the most from October to November", "biggest movers": ranked by the change
@@ -678,6 +688,14 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
     )
 
 
+# "average daily cost", "avg weekly requests", "cost per day on average", "average spend per month".
+AVERAGE_PER = re.compile(
+    r"\b(?:average|avg|mean|typical)\s+(daily|weekly|monthly|hourly)\b"
+    r"|\b(?:average|avg|mean)\b(?:\s+[\w-]+){0,4}?\s+(?:per|a|each)\s+(day|week|month|hour)\b"
+    r"|\b(?:per|a|each)\s+(day|week|month|hour)\s+on average\b"
+)
+PERIOD_OF = {"daily": "day", "weekly": "week", "monthly": "month", "hourly": "hour", "day": "day", "week": "week",
+             "month": "month", "hour": "hour"}
 TOTAL_BUDGET = re.compile(r"\b(total|overall|whole|company)\b")
 # "which teams went over their budget": only the budgets over their limit are asked for.
 OVER_ONLY = re.compile(r"\b(?:which|what|who|any)\b.*\b(?:(?:went|go|gone|are|is|were|was|running|ran) over(?!\s*\$?\d)|exceeded(?!\s*\$?\d)|exceeding|"
