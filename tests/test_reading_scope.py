@@ -235,3 +235,32 @@ def test_an_average_per_period_by_group_shares_the_periods(unit_warehouse):
 def test_an_average_of_a_ratio_per_period_is_refused(planner):
     answer = read(planner, "average daily error rate last week")
     assert not isinstance(answer, QueryPlan) and answer.kind == ErrorKind.NOT_SUPPORTED
+
+
+@pytest.mark.parametrize("question, metrics, dimensions, limit, window", [
+    # no metric named: a ranking of groups ranks them by money; a model is cheap per request
+    ("what was our largest cloud service last month?", ("cost",), ("service",), 1, "last month"),
+    ("cheapest model for support-chat last month?", ("cost_per_request",), ("model",), 1, "last month"),
+    ("biggest feature last week", ("inference_cost",), ("feature",), 1, "last week"),
+    # "currently", "latest": the last whole day
+    ("what's the error rate of support-chat currently?", ("error_rate",), (), None, f"the latest day ({AS_OF.replace(day=9)})"),
+    ("latest gpu utilization by cluster", ("gpu_utilization",), ("cluster",), None, f"the latest day ({AS_OF.replace(day=9)})"),
+])
+def test_rankings_without_a_metric_and_the_latest_day(planner, question, metrics, dimensions, limit, window):
+    plan = read(planner, question)
+    assert isinstance(plan, QueryPlan), plan
+    assert (plan.metrics, plan.dimensions, plan.limit, plan.window.label) == (metrics, dimensions, limit, window)
+
+
+def test_trending_with_no_window_is_a_daily_trend(planner):
+    plan = read(planner, "how is our GPU utilization trending?")
+    assert isinstance(plan, QueryPlan) and plan.intent == "trend" and plan.grain == "day", plan
+
+
+def test_biggest_movers_rank_changes_either_way_and_say_no_total(warehouse_settings, executor):
+    answer = ask("biggest movers week over week by feature", AskContext(settings=warehouse_settings, executor=executor, as_of=AS_OF))
+    assert answer.error is None, answer.error
+    at = answer.columns.index("inference_cost_change")
+    changes = [row[at] for row in answer.rows]
+    assert changes == sorted(changes, key=lambda c: -abs(c))
+    assert "largest change" in answer.text and " was **" not in answer.text  # the rows shown are not the total

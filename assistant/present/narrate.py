@@ -97,15 +97,26 @@ def _movers(plan: QueryPlan, columns: tuple[str, ...], rows: list[tuple], metric
     current = sum(r[now_at] or 0 for r in rows)
     previous = sum(r[before_at] or 0 for r in rows)
     moved = change(current, previous, metric.unit) if metric.unit not in ("ratio", "percent", "ms") else ""
+    dimension = plan.dimensions[0] if plan.dimensions else None
+
+    def said(row: tuple) -> str:
+        amount = money(row[change_at], compact=True, sign=True) if metric.unit == "usd" else f"{row[change_at]:+,.0f}"
+        return f"{_name(row[0], dimension)} {amount}"
+
+    if plan.limit is not None and dimension and metric.unit in ("usd", "count", "tokens", "hours"):
+        # the rows are the groups ranked by their change, not all of them: no total, the changes in their order
+        largest = "the largest change" if len(rows) == 1 else "the largest changes"
+        return (f"{label}{where} {window} against {_before(plan)}, {largest} by {dimension.replace('_', ' ')}: "
+                + ", ".join(said(r) for r in rows[:5]) + ".")
     text = f"{label}{where} {window} was **{figure(current, metric.unit)}**"
     if moved:
         text += f", {moved} on {_before(plan)} ({figure(previous, metric.unit)})"
     text += "."
     if metric.unit in ("usd", "count", "tokens", "hours"):
         movers = sorted(rows, key=lambda r: -abs(r[change_at] or 0))[:3]
-        parts = [f"{_name(r[0], plan.dimensions[0] if plan.dimensions else None)} {money(r[change_at], compact=True, sign=True) if metric.unit == 'usd' else f'{r[change_at]:+,.0f}'}" for r in movers if r[change_at]]
+        parts = [said(r) for r in movers if r[change_at]]
         if parts:
-            text += f" Biggest movers by {plan.dimensions[0].replace('_', ' ')}: " + ", ".join(parts) + "."
+            text += f" Biggest movers by {(dimension or '').replace('_', ' ')}: " + ", ".join(parts) + "."
     return text
 
 

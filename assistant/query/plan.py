@@ -98,6 +98,8 @@ class Scenario:
 
 # A budget plan's note: only the budgets over their limit ("which teams went over their budget").
 OVER_ONLY_NOTE = "over_only"
+# A ranking by change's note: the biggest changes either way ("biggest movers"), ranked by their size.
+BOTH_WAYS_NOTE = "both_ways"
 
 
 @dataclass(frozen=True)

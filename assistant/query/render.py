@@ -5,7 +5,7 @@ are explicit (no GROUP BY ALL) so every engine reads them the same way.
 
 >>> from datetime import date
 >>> from assistant.query.window import Window
->>> from assistant.query.plan import QueryPlan
+>>> from assistant.query.plan import BOTH_WAYS_NOTE, QueryPlan
 >>> plan = QueryPlan("total", ("requests",), Window("yesterday", date(2026, 11, 22), date(2026, 11, 23)))
 >>> render_sql(plan)
 "SELECT COUNT(*) AS requests FROM llm_requests WHERE ts >= CAST('2026-11-22' AS TIMESTAMP) AND ts < CAST('2026-11-23' AS TIMESTAMP)"
@@ -17,7 +17,7 @@ from datetime import date
 
 from sqlglot import exp
 
-from assistant.query.plan import ID_DIMENSIONS, QueryPlan
+from assistant.query.plan import BOTH_WAYS_NOTE, ID_DIMENSIONS, QueryPlan
 from assistant.query.prices import priced_requests
 from assistant.semantic import SemanticModel, load_semantic_model
 
@@ -192,8 +192,11 @@ def render_query(plan: QueryPlan, model: SemanticModel | None = None) -> exp.Sel
     elif groups:
         key = f"{main}_change" if compare and plan.intent != "total" else main
         key = f"{main}_per_{plan.average_per}" if plan.average_per and not compare else key
+        ranked: exp.Expr = exp.column(key)
+        if compare and BOTH_WAYS_NOTE in plan.notes:  # "biggest movers": the largest changes, up or down
+            ranked = exp.func("abs", ranked)
         # Ties broken by the groups themselves, so the same question reads the same on every run and engine.
-        order = [exp.Ordered(this=exp.column(key), desc=not plan.ascending, nulls_first=False)]
+        order = [exp.Ordered(this=ranked, desc=not plan.ascending, nulls_first=False)]
         order += [exp.Ordered(this=exp.column(name), nulls_first=False) for name, _ in groups]
     if order:
         query = query.order_by(*order)

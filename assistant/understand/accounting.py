@@ -90,7 +90,7 @@ _INTENT_WORDS: dict[str, frozenset[str]] = {
         "difference differ delta up down higher lower increase increased decrease decreased much".split()
     ),
     Intent.SHARE: frozenset("share percent percentage proportion fraction part split across between among % much".split()),
-    Intent.TREND: frozenset("trend trends trending over time timeline series chart graph plot moved changed changing evolved looked".split()),
+    Intent.TREND: frozenset("trend trends trending trended over time timeline series chart graph plot moved changed changing evolved looked".split()),
     Intent.BUDGET: frozenset(
         "budget budgets over under within burn burning limit limits left remaining track tracking used use up against "
         "exceed exceeded breach breached blow month monthly per which went overspent overspend overspending overran "

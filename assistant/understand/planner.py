@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from assistant.query.plan import OVER_ONLY_NOTE, Clarification, Filter, Intent, QueryPlan, Scenario, Threshold
+from assistant.query.plan import BOTH_WAYS_NOTE, OVER_ONLY_NOTE, Clarification, Filter, Intent, QueryPlan, Scenario, Threshold
 from assistant.query.reading import reading_of
 from assistant.query.render import is_additive
 from assistant.query.window import Window
@@ -456,6 +456,8 @@ def find_follow_up(reading: Reading, context: PlannerContext, planner: Planner) 
         metrics = ("inference_cost",)  # tracked against billed: the requests' cost is what is reconciled
     if not metrics and not follow_up and (ANOMALY.search(text) or SAVINGS_INTENT.search(text)):
         metrics = ("cost",)
+    if not metrics and not follow_up and reading.dimensions and MONEY_RANKING.search(text):
+        metrics = (_ranked_by(reading.dimensions[0], text, model),)  # "our largest Azure service": by what it cost
     if not metrics and not follow_up and _scenario(reading) is not None:
         metrics = ("inference_cost",)  # "what if summarize's prompts were 30% shorter?": its cost is what changes  # "anything unusual?", "where are we wasting money?": every series is looked at
     if not metrics:
@@ -651,12 +653,15 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
         return QueryPlan(intent=Intent.BREAKDOWN if dimensions else Intent.TOTAL, metrics=tuple(metrics), window=window,
                          dimensions=tuple(dimensions), filters=plan_filters, average_per=per)
     limit, ascending = read_limit(text, intent)
+    notes: tuple[str, ...] = ()
     if intent == Intent.COMPARISON and (RANKING.search(text) or re.search(r"\bmovers?\b", text)):
         # "which feature grew the most from October to November", "biggest movers": ranked by the change
         if not dimensions and table in DRIVER_DIMENSION:
             dimensions = [DRIVER_DIMENSION[table]]
         limit, ascending = read_limit(text, Intent.RANKING)
         ascending = bool(FALLING.search(text))
+        if re.search(r"\bmovers?\b", text) and not ascending and not RISING.search(text):
+            notes = (BOTH_WAYS_NOTE,)  # "biggest movers": up or down, the largest changes first
     grain = reading.grain
     if intent == Intent.RANKING and grain is not None and not dimensions:
         limit = limit if TOP_N.search(text) else 1  # "which day": the one period
@@ -685,7 +690,22 @@ def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> Quer
         thresholds=reading.thresholds,
         billing_period=_billing_period(reading, table),
         within=within,
+        notes=notes,
     )
+
+
+RISING = re.compile(r"\b(?:rose|rise|rises|risen|grew|grow|grows|grown|increased?|jumped|climbed|went up|up)\b")
+# A ranking with no metric named ranks by money: "our largest Azure service", "the cheapest model for summarize".
+MONEY_RANKING = re.compile(r"\b(?:largest|biggest|costliest|priciest|most expensive|cheapest|least expensive|top)\b")
+CHEAPEST = re.compile(r"\b(?:cheapest|least expensive|priciest|most expensive|costliest)\s+(?:llm\s+|ai\s+)?models?\b")
+
+
+def _ranked_by(dimension: str, text: str, model: SemanticModel) -> str:
+    """The money a group is ranked by: a model is cheap or expensive per request, anything else by its total."""
+    if dimension == "model" and CHEAPEST.search(text):
+        return "cost_per_request"
+    tables = [t for t in model.dimensions[dimension].columns if t in MAIN_METRIC]  # the model's own order
+    return MAIN_METRIC[tables[0]] if tables else "cost"
 
 
 # "average daily cost", "avg weekly requests", "cost per day on average", "average spend per month".
@@ -818,6 +838,7 @@ def _values_per_dimension(filters) -> dict[str, int]:
 GROUPING_BEFORE_VALUE = frozenset({"each", "every", "per", "by"})
 
 
+RANKED_BEFORE = re.compile(r"\b(?:largest|biggest|costliest|priciest|cheapest|expensive|top|smallest|busiest)\b")
 # Dimensions whose values qualify things of any kind ("untagged resources", "tagged services"), never name them.
 UNRELATED_VALUES = frozenset({"tagging"})
 
@@ -830,8 +851,10 @@ def _breakdowns(dimensions, phrases, filters, tokens) -> list[str]:
     for dimension in dimensions:
         spans = [m.span for m in phrases if m.kind == "dimension" and m.name == dimension]
         # "untagged resources" groups resources: a value of another dimension does not describe this one
-        value_edges = {p[0] for d, _, p in filters if p and d not in UNRELATED_VALUES} | {
-            p[-1] for d, _, p in filters if p and d not in UNRELATED_VALUES}
+        # "the OpenSearch service" names a value; "our largest Azure service" ranks the services of a provider
+        related = [p for d, _, p in filters if p and d not in UNRELATED_VALUES and (d == dimension or not RANKED_BEFORE.search(
+            " ".join(tokens[max(0, p[0] - 3) : p[0]])))]
+        value_edges = {p[0] for p in related} | {p[-1] for p in related}
         descriptive = spans and all(
             (span[0] - 1 in value_edges or span[1] in value_edges)
             and (span[0] == 0 or tokens[span[0] - 1] not in BY_WORDS)

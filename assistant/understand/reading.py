@@ -94,7 +94,7 @@ def read_intent(text: str, metrics, dimensions, grain, time, model) -> str:
         return "savings"
     if SHARE.search(text) and model.metrics[metrics[0]].unit != "ratio":
         return "share"
-    if grain is not None or re.search(r"\b(trend|over time|timeline)\b", text):
+    if grain is not None or re.search(r"\b(trends?|trending|trended|over time|timeline)\b", text):
         return "trend"
     if (time and time.comparison) or COMPARE.search(text) or CHANGE.search(text) and re.search(r"\bhow much\b", text):
         return "comparison"
@@ -124,7 +124,8 @@ def read_limit(text: str, intent: str) -> tuple[int | None, bool]:
         singular = re.search(r"\b(which|what) (\w+) (had|has|was|is) the\b", text)
         if singular and not singular.group(2).endswith("s"):
             return 1, ascending
-        named = re.search(r"\b(?:the )?(?:most|least) expensive ((?:[\w-]+ ){0,2}[\w-]+)", text)
+        named = re.search(r"\b(?:the )?(?:(?:most|least) expensive|cheapest|costliest|priciest|largest|biggest) "
+                          r"((?:[\w-]+ ){0,2}[\w-]+)", text)
         if named and not any(word.endswith("s") for word in named.group(1).split()):  # "most expensive AI features": 5
             return 1, ascending
         return 5, ascending

@@ -122,6 +122,11 @@ def _today(m, a, text):
     return _hit(m, Window(label, a - back * DAY, a - (back - 1) * DAY), unit="day", relative=True)
 
 
+def _latest(m, a, text):
+    """'currently', 'right now', 'latest': the last whole day (today is still coming in)."""
+    return _hit(m, Window(f"the latest day ({(a - DAY).isoformat()})", a - DAY, a), unit="day", relative=True)
+
+
 def _relative(m, a, text):
     """last/past/previous/trailing [N] days|weeks|months|quarters|years|hours, L7D."""
     which, n_word = (m["w"] or "").lower(), m.groupdict().get("n")
@@ -279,6 +284,8 @@ def _compile(core: str, whole: bool = False) -> re.Pattern:
 _WHICH = r"(?:this\s+)?(?P<w>last|past|previous|prior|preceding|trailing|rolling|recent|latest)\s+"
 _PATTERNS = (
     (_compile(r"(?P<dby>day\s+before\s+)?(?P<y>yesterday)|(?:so\s+far\s+)?today"), _today),
+    (_compile(r"currently|right\s+now|as\s+of\s+now|at\s+the\s+moment|at\s+present|presently"
+              r"|latest(?!\s+(?:\d|day|week|month|quarter|year|invoice|bill|billing|period|price|prices))"), _latest),
     (_compile(rf"{_WHICH}(?P<n>\d{{1,5}}|{_NUMWORDS})[\s-]*(?P<u>{_UNIT_WORDS}|hours?|hrs?|wks?|mos?|qtrs?|yrs?|d|w|y|h)"), _relative),
     (_compile(rf"{_WHICH}(?P<u>day|week|month|quarter|year)(?!\s+of\b)"), _relative),
     (_compile(r"(?P<w>)l(?P<n>\d{1,3})(?P<u>d)"), _relative),

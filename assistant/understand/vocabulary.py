@@ -45,13 +45,14 @@ TIME_WORDS = frozenset(
     today yesterday week weeks month months year years quarter fortnight weekend daily weekly monthly hourly
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday since until during date dates
+    currently presently latest moment
     """.split()
 )
 
 # Ordinary words of questions: never "corrected" into a metric or a value ("sent" is not "spent").
 COMMON_WORDS = frozenset(
     """
-    leave leaves leaving left outside except excluding
+    leave leaves leaving left outside except excluding mover movers currently presently trending trended
     send sent sending served serve serving use used using run runs running ran make made making take took
     pay paid paying want wanted need needed look looking see seen saw know knew think happen happened
     going getting get got give gave keep kept start started stop stopped leave left put set try tried
