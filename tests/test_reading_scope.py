@@ -264,3 +264,30 @@ def test_biggest_movers_rank_changes_either_way_and_say_no_total(warehouse_setti
     changes = [row[at] for row in answer.rows]
     assert changes == sorted(changes, key=lambda c: -abs(c))
     assert "largest change" in answer.text and " was **" not in answer.text  # the rows shown are not the total
+
+
+@pytest.mark.parametrize("question, metrics, dimensions, limit, filters", [
+    ("which 2 features burned the most tokens last week?", ("tokens",), ("feature",), 2, ()),
+    ("how many retries last week?", ("retried_requests",), (), None, ()),
+    ("how many retry attempts did support-chat make last week?", ("retried_requests",), (), None,
+     (Filter("feature", ("support-chat",)),)),
+    ("what did a successful support-chat request cost on average last week?", ("cost_per_request",), (), None,
+     (Filter("feature", ("support-chat",)), Filter("status", ("ok",)))),
+    ("errors by provider last week", ("requests",), ("provider",), None, (FAILED,)),
+    ("LLM cost by feature other than support-chat last week", ("inference_cost",), ("feature",), None,
+     (Filter("feature", ("support-chat",), True),)),
+])
+def test_counts_statuses_and_limits_as_said(planner, question, metrics, dimensions, limit, filters):
+    plan = read(planner, question)
+    assert isinstance(plan, QueryPlan), plan
+    assert (plan.metrics, plan.dimensions, plan.limit, plan.filters) == (metrics, dimensions, limit, filters)
+
+
+def test_already_over_budget_lists_only_the_budgets_over(planner):
+    plan = read(planner, "which of our budgets are we already over this month?")
+    assert isinstance(plan, QueryPlan) and OVER_ONLY_NOTE in plan.notes, plan
+
+
+def test_a_forecast_by_group_is_refused_not_answered_whole(planner):
+    answer = read(planner, "month-end inference cost forecast by team")
+    assert not isinstance(answer, QueryPlan) and "team" in answer.unplaced

@@ -48,7 +48,7 @@ LIGHT_VERBS = frozenset(
 # Words that name a table's world: "cloud spend" is billing, "LLM requests" and "model calls" are llm_requests.
 TABLE_WORDS = {
     "billing": frozenset("cloud clouds bill bills billing invoice invoices invoiced aws azure gcp provider providers".split()),
-    "llm_requests": frozenset("llm llms ai genai gen model models api apis inference prompt prompts call calls request requests token tokens".split()),
+    "llm_requests": frozenset("llm llms ai genai gen model models api apis inference prompt prompts call calls request requests token tokens queries".split()),
     "gpu_usage": frozenset("gpu gpus node nodes cluster clusters fleet hardware boxes machines capacity".split()),
 }
 
@@ -94,7 +94,7 @@ _INTENT_WORDS: dict[str, frozenset[str]] = {
     Intent.BUDGET: frozenset(
         "budget budgets over under within burn burning limit limits left remaining track tracking used use up against "
         "exceed exceeded breach breached blow month monthly per which went overspent overspend overspending overran "
-        "overrun blew blown broke their its".split()
+        "overrun blew blown broke their its already".split()
     ),
     Intent.FORECAST: frozenset(
         "forecast forecasts forecasted projected projection project projecting end month-end eom run rate run-rate "

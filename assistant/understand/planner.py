@@ -419,8 +419,8 @@ def find_dimensions(reading: Reading, context: PlannerContext, planner: Planner)
     if qualifiers and metrics in ([], ["cost"]):
         dimensions = [d for d in dimensions if d not in {q.name for q in qualifiers}]
         metrics = ["inference_cost"]
-    if (not metrics or metrics == ["cost"]) and (reading.filters or dimensions) and MONEY_WORDS.search(text):
-        if not metrics or not _fits_billing(reading.filters, dimensions, planner):
+    if (not metrics or metrics == ["cost"]) and (reading.filters or dimensions or reading.status) and MONEY_WORDS.search(text):
+        if not metrics or reading.status is not None or not _fits_billing(reading.filters, dimensions, planner):
             metrics = [_money_metric(reading.filters, dimensions, planner)]
     if metrics and _billing_period(reading, planner.model.metrics[metrics[0]].table):
         dimensions = [d for d in dimensions if d != "billing_period"]  # "for the March billing period": the window
@@ -450,8 +450,8 @@ def find_follow_up(reading: Reading, context: PlannerContext, planner: Planner) 
     if follow_up and previous is not None and metrics == ("requests",) and re.match(r"\s*(only|just)\b", text) and \
             reading.filters and re.search(r"\btraffic\b", text):
         metrics = ()  # "only prod traffic": the previous question, on that slice of the traffic
-    if not metrics and reading.status is not None:
-        metrics = ("requests",)  # "how many failed yesterday?"
+    if not metrics and (reading.status is not None or any(f[0] == "status" for f in reading.filters)):
+        metrics = ("requests",)  # "how many failed yesterday?", "timeouts by provider": requests that ended so
     if RECONCILE.search(text) and not follow_up:
         metrics = ("inference_cost",)  # tracked against billed: the requests' cost is what is reconciled
     if not metrics and not follow_up and (ANOMALY.search(text) or SAVINGS_INTENT.search(text)):
@@ -718,7 +718,8 @@ PERIOD_OF = {"daily": "day", "weekly": "week", "monthly": "month", "hourly": "ho
              "month": "month", "hour": "hour"}
 TOTAL_BUDGET = re.compile(r"\b(total|overall|whole|company)\b")
 # "which teams went over their budget": only the budgets over their limit are asked for.
-OVER_ONLY = re.compile(r"\b(?:which|what|who|any)\b.*\b(?:(?:went|go|gone|are|is|were|was|running|ran) over(?!\s*\$?\d)|exceeded(?!\s*\$?\d)|exceeding|"
+OVER_ONLY = re.compile(r"\b(?:which|what|who|any)\b.*\b(?:(?:went|go|gone|are|is|were|was|running|ran|already|now) over"
+                       r"(?!\s*(?:\$?\d|(?:the\s+)?(?:last|past)\b|time\b))|exceeded(?!\s*\$?\d)|exceeding|"
                        r"overspent|overspending|overran|overrun|blew|blown|broke|breached)\b")
 # What a self-hosted comparison can be narrowed by: the models on either side (GPU hours have no other dimension).
 SELF_HOSTED_SIDES = ("model", "provider")
@@ -1010,10 +1011,9 @@ def _edit(previous: QueryPlan, reading: Reading, context: PlannerContext, planne
     if intent in (Intent.SHARE, Intent.RANKING, Intent.WHY_CHANGED) and intent != previous.intent:
         new_intent = intent
     limit, ascending = previous.limit, previous.ascending
-    match = TOP_N.search(text)
-    if match:
-        word = match.group(1) or match.group(2)
-        limit = int(word) if word.isdigit() else NUMBER_WORDS[word]
+    said = read_limit(text, Intent.RANKING)[0] if TOP_N.search(text) else None
+    if said is not None:
+        limit = said
         new_intent = Intent.RANKING if new_dimensions else new_intent
     for check in _check_table(model, table, tuple(dimensions), (), metrics):
         return check  # a follow-up asking for a breakdown the metric's table lacks

@@ -57,6 +57,7 @@ COMPARE = re.compile(r"\b(vs|versus|compared?|comparison|against|than)\b")
 TOP_N = re.compile(
     r"\b(?:top|bottom|first|largest|biggest|highest|lowest)\s+(\d+|" + "|".join(NUMBER_WORDS) + r")\b"
     r"|\b(\d+|" + "|".join(NUMBER_WORDS) + r")\s+(?:most|least|largest|biggest|highest|lowest|cheapest|priciest|slowest|fastest)\b"
+    r"|\b(?:which|what)\s+(\d+|" + "|".join(NUMBER_WORDS) + r")\s+[a-z][\w-]*s\b"  # "which 2 features burned the most"
 )
 FOLLOW_UP = re.compile(r"^\s*(and|what about|how about|same|now|instead|only|just|but|then|also|break it down|split it|as a|show it|and what about)\b")
 MONEY_WORDS = re.compile(r"\b(how much|cost|costs|costing|spend|spends|spent|spending|pay|paid|paying|charged|expensive|bill|sunk|invested|money)\b")
@@ -113,7 +114,7 @@ def read_limit(text: str, intent: str) -> tuple[int | None, bool]:
     ascending = bool(ASCENDING.search(text))
     match = TOP_N.search(text)
     if match:
-        word = match.group(1) or match.group(2)
+        word = match.group(1) or match.group(2) or match.group(3)
         return (int(word) if word.isdigit() else NUMBER_WORDS[word]), ascending
     if intent == "ranking":
         singular = re.search(r"\b(which|what) ((?:[a-z][\w-]* ){0,3}?[a-z][\w-]*) (cost|costs|spent|spends|spend|used|uses|use|had|has|made|makes|sent|sends|is|was|gave|gives|did|does|drove|drives|burned|burns|ran|runs|saw|sees|got|gets|grew|grows|rose|rises|fell|falls|dropped|drops|increased|decreased|jumped|changed|moved|went|wasted|wastes|lost|loses|incurred|consumed|consumes)\b", text)
@@ -138,7 +139,7 @@ SPECIFIC = (
 )
 
 
-PER_CALL = re.compile(r"\b(average|avg|mean|single|each|one|an?)\b[\w\s]{0,20}\b(call|request|api call|llm call)\b|\bper (call|request)\b")
+PER_CALL = re.compile(r"\b(average|avg|mean|single|each|one|an?)\b[\w\s-]{0,30}\b(call|request|api call|llm call)\b|\bper (call|request)\b")
 
 
 COMMITMENT_WASTE = re.compile(
@@ -182,6 +183,8 @@ def most_specific_metric(metrics: list[str], tokens, text: str) -> list[str]:
         return ["cost_per_user"]
     if COMMITMENT_WASTE.search(text) and _all_commitments(text) and set(metrics) <= {"cost", "savings", "unused_commitment_cost"}:
         return ["unused_commitment_cost"]  # "wasted on savings plans and reservations we didn't use": all of it
+    if metrics == ["retry_cost"] and re.search(r"\bhow many\b|\bnumber of\b|\bcount\b", text):
+        return ["retried_requests"]  # "how many retries": the count, not their cost
     if metrics == ["gpu_cost"] and re.search(r"\bhow much\b.*\bwast(?:e|ed|ing)\b", text):
         return ["idle_gpu_cost"]  # "how much did we waste on GPUs": the idle share of the hours paid for
     return metrics

@@ -201,6 +201,8 @@ def _cued(match: ValueMatch, tokens: list[str]) -> bool:
     key = (match.dimension, match.value.lower())
     if NOT_A_FILTER_BESIDE.get(key, frozenset()) & set(tokens):
         return False
+    if match.span[1] < len(tokens) and tokens[match.span[1]] == "than":  # "other than openai": a negation, not "Other"
+        return False
     cue = EVERYDAY_VALUES.get(key)
     if cue is None or any(token.startswith(cue) for token in tokens):
         return True

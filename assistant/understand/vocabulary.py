@@ -91,6 +91,7 @@ ABBREVIATIONS = (
     (r"\byday\b|\byest\b", "yesterday"),
     (r"\bwks\b", "weeks"),
     (r"\bwk\b|\bwek\b", "week"),
+    (r"\bmonth-end\b", "month end"),
     (r"\bmnth\b|\bmth\b", "month"),
     (r"\bmos\b", "months"),
     (r"\b(this|last|past|previous|prior) mo\b", r"\1 month"),
