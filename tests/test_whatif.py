@@ -137,6 +137,19 @@ def test_self_hosted_cost_per_million_tokens_against_the_api(whatif_warehouse, q
     assert "per 1M tokens" in answer.text and "idle" in answer.text
 
 
+@pytest.mark.parametrize("question, expected", [
+    # the numbers of the table above: only the basis asked for, and no API models when none is compared
+    ("counting only busy GPU time, what did llama-x cost per million tokens last week?", {("llama-x", BUSY_ONLY): 70.0}),
+    ("what does llama-x really cost per 1M tokens on our own GPUs, idle time included, last week?",
+     {("llama-x", IDLE_INCLUDED): 120.0}),
+])
+def test_self_hosted_cost_on_the_basis_asked(whatif_warehouse, question, expected):
+    answer = asked(whatif_warehouse, question)
+    assert answer.error is None, answer.error
+    at = {name: i for i, name in enumerate(answer.columns)}
+    assert {(row[at["model"]], row[at["basis"]]): row[at["cost_per_mtok"]] for row in answer.rows} == pytest.approx(expected)
+
+
 @pytest.mark.parametrize("question", [
     "what would it cost to train a model next year?",
     "what would summarize have cost on the moon last week?",

@@ -132,5 +132,12 @@ def answer_self_hosted(question: str, plan: QueryPlan, context: AskContext, exec
     text += ("\n\nHow it is computed: GPU cost of the deployments serving the model (gpu_usage.model, else the deployment "
              "named after it) / tokens it served; API models priced at their model_prices rows valid at each request's "
              "time for the same requests. An estimate: latency, quality and engineering time are not priced.")
+    scenario = plan.scenario
+    dropped = set()  # the rows the question did not ask for: the other basis, the API models when not compared
+    if scenario is not None and scenario.basis is not None:
+        dropped.add(IDLE_INCLUDED if scenario.basis == "busy" else BUSY_ONLY)
+    if scenario is not None and not scenario.with_api:
+        dropped.add(API_PRICE)
+    rows = [r for r in rows if r[at["basis"]] not in dropped]
     return Answer(question, Route.PLANNER, text=text, window=plan.window, sql=result.sql, columns=tuple(result.columns),
                   rows=rows, plan=plan, suggestions=["Idle GPU cost by deployment last month", "GPU utilization by deployment last week"])

@@ -86,13 +86,16 @@ class Scenario:
     ttl_minutes: float | None = None
     ceiling_usd: float | None = None
     per_month: bool = False
+    basis: str | None = None  # self_hosted: "busy" (busy GPU time only) or "idle" (idle included) when only one is asked
+    with_api: bool = True  # self_hosted: beside the API models' prices (else our models alone)
 
     def __post_init__(self) -> None:
         if self.kind not in SCENARIOS:
             raise ValueError(f"unknown scenario {self.kind!r}")
 
     def describe(self) -> str:
-        said = {"model": self.model, "percent": self.percent, "ttl_minutes": self.ttl_minutes, "ceiling_usd": self.ceiling_usd}
+        said = {"model": self.model, "percent": self.percent, "ttl_minutes": self.ttl_minutes, "ceiling_usd": self.ceiling_usd,
+                "basis": self.basis}
         return ", ".join([self.kind] + [f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in said.items() if v is not None])
 
 

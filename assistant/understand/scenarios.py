@@ -46,6 +46,10 @@ TTL_WORDS = re.compile(r"\b(?:ttl|time[- ]to[- ]live|expir\w*|cache lifetime|kep
                        r"|for (?:an?|one|\d+(?:\.\d+)?)[- ]?(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?))\b")
 MINUTES = {"s": 1 / 60, "m": 1.0, "h": 60.0, "d": 1440.0}
 SELF_HOSTED = re.compile(r"\bself[- ]?hosted\b|\bour own (?:models?|llms?)\b|\bin[- ]house (?:models?|llms?)\b|\bllama\b")
+# Which GPU time a self-hosted cost per token counts, when the question says only one.
+BUSY_ONLY = re.compile(r"\b(?:only|just)\s+(?:the\s+)?busy\b|\bbusy\s+(?:gpu\s+)?(?:time|hours)\s+only\b|\b(?:excluding|without|not counting|minus)\s+(?:the\s+)?idle\b")
+IDLE_INCLUDED = re.compile(r"\bidle\s+(?:gpu\s+)?(?:time\s+|hours\s+)?(?:included|including)\b|\b(?:including|with|counting)\s+(?:the\s+)?idle\b|\ball-in\b|\bfully loaded\b")
+API_NAMED = re.compile(r"\bapis?\b|\bprovider'?s?\b")
 VERSUS = re.compile(r"\b(?:cheaper|more expensive|pricier|vs|versus|compared?|compare|than|against|beside|side by side)\b")
 PER_TOKEN = re.compile(r"\b(?:per|a|one|each|every) (?:1m |million |1k |thousand )?tokens?\b|\bper (?:1m|million|mtok)\b")
 IDLE_PER_TOKEN = re.compile(r"\bidle\b.*\bper (?:1m |million )?tokens?\b")
@@ -80,7 +84,8 @@ def read_scenario(text: str, model_values: list[tuple[str, tuple[int, ...]]], re
     per_month = bool(PER_MONTH.search(text))
     hypothetical = bool(HYPOTHETICAL.search(text))
     if (SELF_HOSTED.search(text) and (VERSUS.search(text) or PER_TOKEN.search(text))) or IDLE_PER_TOKEN.search(text):
-        return Scenario("self_hosted")
+        basis = "busy" if BUSY_ONLY.search(text) else "idle" if IDLE_INCLUDED.search(text) else None
+        return Scenario("self_hosted", basis=basis, with_api=bool(VERSUS.search(text) or API_NAMED.search(text)))
     if CEILING.search(text) and hypothetical and (PER_REQUEST.search(text) or _money(rest) is not None):
         return Scenario("ceiling", ceiling_usd=_money(rest), per_month=per_month)
     shorter = SHORTER.search(rest)
