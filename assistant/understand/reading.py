@@ -183,6 +183,9 @@ def most_specific_metric(metrics: list[str], tokens, text: str) -> list[str]:
         return ["cost_per_user"]
     if COMMITMENT_WASTE.search(text) and _all_commitments(text) and set(metrics) <= {"cost", "savings", "unused_commitment_cost"}:
         return ["unused_commitment_cost"]  # "wasted on savings plans and reservations we didn't use": all of it
+    kinds = [m for m in metrics if m in ("negotiated_savings", "commitment_savings")]
+    if "savings" in metrics and kinds:  # "how much did our negotiated discounts save us": that kind of savings
+        metrics = [m for m in metrics if m != "savings"]
     if metrics == ["retry_cost"] and re.search(r"\bhow many\b|\bnumber of\b|\bcount\b", text):
         return ["retried_requests"]  # "how many retries": the count, not their cost
     if metrics == ["gpu_cost"] and re.search(r"\bhow much\b.*\bwast(?:e|ed|ing)\b", text):
