@@ -301,6 +301,14 @@ NAMING_CASES = [
     # the groups' own values beside a breakdown are read ("standard vs committed"); "usage cost" is the usage lines
     ("usage cost by pricing category (standard vs committed) in september 2024",
      f"SELECT PricingCategory, SUM(EffectiveCost) FROM billing WHERE ChargeCategory = 'Usage' AND {SEPTEMBER} GROUP BY 1"),
+    # a unit of the bill's own: its quantity (never summed across units) or the cost per one of it
+    ("how many EC2 hours did we pay for in september 2024?",
+     f"SELECT SUM(PricingQuantity) FROM billing WHERE PricingUnit = 'Hours' AND ServiceName = 'Amazon Elastic Compute Cloud' AND {SEPTEMBER}"),
+    ("what did storage cost us per GB-month in september 2024?",
+     f"SELECT SUM(EffectiveCost) FILTER (WHERE ChargeCategory = 'Usage') / SUM(PricingQuantity) FILTER (WHERE ChargeCategory = 'Usage') "
+     f"FROM billing WHERE PricingUnit IN ('GB Months', 'GB-Months', 'GB/Month') AND ServiceCategory = 'Storage' AND {SEPTEMBER}"),
+    ("how many GB did we consume in september 2024, by service?",
+     f"SELECT ServiceName, SUM(ConsumedQuantity) FROM billing WHERE ConsumedUnit = 'GB' AND {SEPTEMBER} GROUP BY 1"),
     # "including untagged" keeps every row: the untagged group beside the others, not a filter
     ("cost by application in september 2024, including untagged",
      f"SELECT Tags['application'], SUM(EffectiveCost) FROM billing WHERE {SEPTEMBER} GROUP BY 1"),

@@ -69,6 +69,9 @@ METRIC_CONTEXT = {
     "users": frozenset("unique distinct active different individual".split()),
     "cost_per_user": frozenset("unique distinct active individual".split()),
     "credits": frozenset("off take took taken knock knocked".split()),
+    **dict.fromkeys(("pricing_quantity", "consumed_quantity", "cost_per_pricing_unit", "cost_per_consumed_unit"), frozenset(
+        "many much scan scanned scanning consume consumed consuming consumption store stored storage pay paid in "
+        "quantity units unit".split())),
     **dict.fromkeys(("negotiated_savings", "commitment_savings"), frozenset("save saves saved saving discount discounts".split())),
     "marketplace_spend": frozenset("through via buy bought buying purchase purchased cloud marketplace marketplaces".split()),  # "how much did credits take off our bill"
     **dict.fromkeys(("cost_per_mtok", "cost_per_ktok"), frozenset(["blended"])),  # all models' tokens together

@@ -67,6 +67,7 @@ from assistant.understand.reading import (
 from assistant.understand.scenarios import WHAT_IF_WORDS, read_scenario, target_positions
 from assistant.understand.suggestions import similar_questions
 from assistant.understand.timewords import TimeMatch, default_window, find_time_window, previous_window, shift_window
+from assistant.understand.units import COUNTING, QUANTITY, find_unit, unit_metrics
 from assistant.understand.values import SEPARATORS, ValueIndex, best_matches
 from assistant.understand.vocabulary import COMMON_WORDS, STOPWORDS, PhraseMatch, Vocabulary, expand_abbreviations, tokenize
 from warehouse.errors import ErrorKind
@@ -343,10 +344,12 @@ def find_filters(reading: Reading, context: PlannerContext, planner: Planner) ->
     # A what-if prices LLM requests: a word that names values of other tables only ("the API models": billing's
     # "OpenAI API") is no filter of it.
     strict = {"llm_requests", "model_prices"} if read_scenario(reading.text, [], reading.rest) is not None else None
-    filters, problem = _filters(list(reading.tokens), reading.taken, planner, reading.rest, tables, named_dimensions, strict)
+    units = tuple(f for f in reading.filters if f[0] in QUANTITY)  # "per GB-month": read by find_units
+    taken = reading.taken | {i for f in units for i in f[2]}
+    filters, problem = _filters(list(reading.tokens), taken, planner, reading.rest, tables, named_dimensions, strict)
     if problem:
         return problem
-    reading = replace(reading, filters=tuple(filters), **_status(reading))
+    reading = replace(reading, filters=(*units, *filters), **_status(reading))
     unknown_name = unknown_value(list(reading.tokens), reading.taken | reading.filter_positions)
     if unknown_name and not (strict and unknown_name in WHAT_IF_WORDS):  # "self-hosted" in a what-if is its word
         return Clarification(
@@ -394,6 +397,26 @@ def find_commitment_type(reading: Reading, context: PlannerContext, planner: Pla
 def _only_at(phrases: tuple[PhraseMatch, ...], metric: str, spots: set[int]) -> bool:
     """Whether every phrase of `metric` lies on the given token positions."""
     return all(set(range(*p.span)) <= spots for p in phrases if p.kind == "metric" and p.name == metric)
+
+
+# The metrics a unit of measure named in the question may replace: the bill's money and quantities, or none.
+UNIT_READABLE = frozenset({"cost", "billed_cost", "cost_per_pricing_unit", "cost_per_consumed_unit", "pricing_quantity",
+                           "consumed_quantity"})
+
+
+def find_units(reading: Reading, context: PlannerContext, planner: Planner) -> Reading:
+    """'S3 cost per GB-month', 'how many EC2 hours did we pay for': a unit of the bill's own, its quantity or price."""
+    if set(reading.metrics) - UNIT_READABLE or not (reading.metrics or COUNTING.search(reading.text)):
+        return reading
+    mention = find_unit(reading.tokens, reading.text, planner.values.listed, reading.taken | reading.filter_positions)
+    if mention is None:
+        return reading
+    metrics = unit_metrics(mention, reading.metrics)
+    phrases = tuple(p for p in reading.phrases if not (p.kind == "metric" and p.name not in metrics)) + tuple(
+        PhraseMatch("metric", m, p.span) for p in reading.phrases if p.kind == "metric" and p.name not in metrics
+        for m in metrics[:1])
+    return replace(reading, metrics=metrics, phrases=phrases,
+                   filters=(*reading.filters, *((mention.dimension, value, mention.positions) for value in mention.values)))
 
 
 def find_dimensions(reading: Reading, context: PlannerContext, planner: Planner) -> Reading:
@@ -488,7 +511,7 @@ def find_intent(reading: Reading, context: PlannerContext, planner: Planner) -> 
         return _what_if(reading, scenario)
     dimensions = list(reading.dimensions)
     for dimension, count in _values_per_dimension(reading.filters).items():
-        if count > 1 and dimension not in dimensions and not NEGATION.search(text):
+        if count > 1 and dimension not in dimensions and dimension not in QUANTITY and not NEGATION.search(text):
             dimensions.append(dimension)  # "gpt-4o vs claude-sonnet-4": one row each
     if RECONCILE.search(text):  # tracked vs billed: an analysis of its own
         return replace(reading, metrics=("inference_cost",), dimensions=(), intent=Intent.RECONCILIATION)
@@ -585,7 +608,8 @@ NOT_A_KEY = frozenset(
 # The metrics of commitment discounts, which a commitment type narrows.
 COMMITMENT_METRICS = frozenset({"commitment_utilization", "unused_commitment_cost", "commitment_savings", "commitment_purchases"})
 
-STAGES: tuple[Stage, ...] = (find_metrics, find_filters, find_commitment_type, find_dimensions, find_tag_keys, find_follow_up, find_intent, find_thresholds)
+STAGES: tuple[Stage, ...] = (find_metrics, find_units, find_filters, find_commitment_type, find_dimensions, find_tag_keys,
+                              find_follow_up, find_intent, find_thresholds)
 
 
 def to_plan(reading: Reading, context: PlannerContext, planner: Planner) -> QueryPlan | Clarification:

@@ -38,7 +38,7 @@ VENDOR_WORDS = frozenset({"amazon", "aws", "azure", "google", "gcp", "microsoft"
 EXACT_ONLY = ID_DIMENSIONS | {"availability_zone"}
 # FOCUS columns whose values are everyday words or codes (Used, Standard, Recurring, USD, Hours): grouped by,
 # never read as a filter from a question's words; their meaning is asked through metrics (unused commitment cost).
-NOT_NAMED = frozenset({"charge_class", "charge_frequency", "pricing_category", "pricing_unit", "commitment_status",
+NOT_NAMED = frozenset({"charge_class", "charge_frequency", "pricing_category", "pricing_unit", "consumed_unit", "commitment_status",
                        "capacity_reservation_status", "commitment_category", "billing_currency", "resource_type",
                        "commitment_type"})
 # Values that are also everyday words in cost questions ("our llm usage", "gpu usage"): they count
