@@ -27,7 +27,7 @@ import sqlglot.expressions as exp
 from warehouse.contract import TABLES, TableContract
 from warehouse.errors import IngestError
 from warehouse.formats import anthropic, helicone, langfuse, litellm, openai, otel, otel_sql
-from warehouse.formats.fields import Fields
+from warehouse.formats.fields import Fields, one_parse_per_value
 from warehouse.formats.mapping import Field, attribution
 from warehouse.formats.pages import documents, first_document, strict_lines
 from warehouse.formats.requests import RequestMapping
@@ -303,6 +303,7 @@ def _prepare_sql(con: duckdb.DuckDBPyConnection, path: Path, source_format: Sour
     query = exp.select(*projections).from_(exp.Table(this=relation))
     if mapped.where is not None:
         query = query.where(mapped.where)
+    query = one_parse_per_value(query)
 
     def diagnose(column: str) -> IngestError:
         return _diagnose(con, path, reader_format, relation, fields, mapped, column, source_format.name)
