@@ -27,9 +27,9 @@ import sqlglot.expressions as exp
 from warehouse.contract import TABLES, TableContract
 from warehouse.errors import IngestError
 from warehouse.formats import anthropic, helicone, langfuse, litellm, openai, otel, otel_sql
-from warehouse.formats.fields import Fields
+from warehouse.formats.fields import Fields, one_parse_per_value
 from warehouse.formats.mapping import Field, attribution
-from warehouse.formats.pages import documents, first_document
+from warehouse.formats.pages import documents, first_document, strict_lines
 from warehouse.formats.requests import RequestMapping
 
 VIEW = "_fmt"
@@ -163,7 +163,7 @@ def _otel_sql(con: duckdb.DuckDBPyConnection, path: Path, mapping: dict[str, Fie
     file span by span and raises the IngestError naming the file, line, span and attribute.
     """
     json_format = otel_sql.json_format(path)
-    if json_format is None or not _strict_json(path):
+    if json_format is None or not _strict_json(path, json_format):
         return False
     typed = [exp.alias_(exp.cast(exp.column(c.name, quoted=True), c.type, dialect="duckdb"), c.name, quoted=True) for c in table.columns]
     keep = exp.or_(exp.column("_request"), exp.Not(this=exp.column("_plain")))
@@ -192,9 +192,11 @@ def _otel_sql(con: duckdb.DuckDBPyConnection, path: Path, mapping: dict[str, Fie
     return True
 
 
-def _strict_json(path: Path) -> bool:
+def _strict_json(path: Path, json_format: str) -> bool:
     """Whether every document of the file is strict JSON: DuckDB's reader also takes trailing commas and NaN,
     which a file of another tool's making must not slip through (the Python path then names the line)."""
+    if json_format == "newline_delimited":
+        return strict_lines(path)
     try:
         for _ in documents(path):
             pass
@@ -301,6 +303,7 @@ def _prepare_sql(con: duckdb.DuckDBPyConnection, path: Path, source_format: Sour
     query = exp.select(*projections).from_(exp.Table(this=relation))
     if mapped.where is not None:
         query = query.where(mapped.where)
+    query = one_parse_per_value(query)
 
     def diagnose(column: str) -> IngestError:
         return _diagnose(con, path, reader_format, relation, fields, mapped, column, source_format.name)
