@@ -94,17 +94,22 @@ FLOORS = {
 
 # Per-file timing of `finops ingest DIR`: one JSON line per file, then the process's peak RSS.
 INGEST = """
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 from warehouse.ingest import IngestProgress, ingest
 from warehouse.settings import load_settings
 
+def cpu():
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
 class Timed(IngestProgress):
     def file_started(self, source, index, total):
-        self.started = time.perf_counter()
+        self.started, self.cpu = time.perf_counter(), cpu()
     def file_done(self, result):
         print(json.dumps({"path": result.path, "table": result.table, "status": result.status, "message": result.message,
-                          "rows": result.rows_loaded, "seconds": time.perf_counter() - self.started}), flush=True)
+                          "rows": result.rows_loaded, "seconds": time.perf_counter() - self.started,
+                          "cpu": cpu() - self.cpu}), flush=True)
 
 ingest([Path(sys.argv[1])], load_settings(), progress=Timed())
 """
@@ -245,11 +250,14 @@ def load(root: Path, data: Path) -> None:
         rows = sum(f["rows"] for f in requests)
         busy = sum(f["seconds"] for f in requests)
         for f in requests:
-            print(f"  {Path(f['path']).name}: {f['rows']:,} rows in {f['seconds']:.1f} s ({f['rows'] / f['seconds']:,.0f} rows/s)")
+            print(f"  {Path(f['path']).name}: {f['rows']:,} rows in {f['seconds']:.1f} s ({f['rows'] / f['seconds']:,.0f} rows/s), "
+                  f"{f['cpu']:.1f} CPU s ({f['rows'] / f['cpu']:,.0f} rows per CPU s)")
         first, last = (requests[0]["rows"] / requests[0]["seconds"], requests[-1]["rows"] / requests[-1]["seconds"])
+        first_cpu, last_cpu = (requests[0]["rows"] / requests[0]["cpu"], requests[-1]["rows"] / requests[-1]["cpu"])
         print(f"ingest: {sum(f['rows'] for f in files):,} rows of every table in {seconds:.1f} s, peak RSS {peak:,} MB "
               f"(target < 2,560); llm_requests {rows:,} rows in {busy:.1f} s")
-        print(f"  last file {last:,.0f} rows/s against the first {first:,.0f}: first/last {first / last:.2f} (target <= 1.3)")
+        print(f"  last file {last:,.0f} rows/s against the first {first:,.0f}: first/last {first / last:.2f} (target <= 1.3); "
+              f"per CPU second {first_cpu / last_cpu:.2f}")
         glob = str(data / "llm_requests" / "*.parquet")
         plain = root / "ctas.duckdb"
         plain.unlink(missing_ok=True)
