@@ -18,6 +18,8 @@
 5. Times each floor on the native tables, warm (median of --runs after one cold run):
    a planner question's floor is its own SQL; an analysis's floor is the minimal
    aggregate query (or queries) that carry what its answer needs (FLOORS below).
+   The same floors are timed on the lake's views too (the warehouse's own Parquet files):
+   "lake floor" separates what the storage costs from what the analysis adds.
 
 Without --keep a temporary folder is used and deleted.
 """
@@ -92,17 +94,22 @@ FLOORS = {
 
 # Per-file timing of `finops ingest DIR`: one JSON line per file, then the process's peak RSS.
 INGEST = """
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 from warehouse.ingest import IngestProgress, ingest
 from warehouse.settings import load_settings
 
+def cpu():
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
 class Timed(IngestProgress):
     def file_started(self, source, index, total):
-        self.started = time.perf_counter()
+        self.started, self.cpu = time.perf_counter(), cpu()
     def file_done(self, result):
         print(json.dumps({"path": result.path, "table": result.table, "status": result.status, "message": result.message,
-                          "rows": result.rows_loaded, "seconds": time.perf_counter() - self.started}), flush=True)
+                          "rows": result.rows_loaded, "seconds": time.perf_counter() - self.started,
+                          "cpu": cpu() - self.cpu}), flush=True)
 
 ingest([Path(sys.argv[1])], load_settings(), progress=Timed())
 """
@@ -118,7 +125,7 @@ for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE database_
 """
 
 FLOOR = """
-import duckdb, json, statistics, sys, time
+import duckdb, json, resource, statistics, sys, time
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("SET enable_progress_bar = false")
 con.execute("SET threads = 2")
@@ -126,13 +133,16 @@ con.execute("SET TimeZone = 'UTC'")
 runs = int(sys.argv[3])
 out = {}
 for name, queries in json.loads(sys.argv[2]).items():
-    timings = []
+    timings, cpu = [], []
     for _ in range(runs + 1):
+        used = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         for sql in queries:
             con.execute(sql).fetchall()
         timings.append(time.perf_counter() - started)
-    out[name] = {"cold": timings[0], "warm": statistics.median(timings[1:])}
+        now = resource.getrusage(resource.RUSAGE_SELF)
+        cpu.append(now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime)
+    out[name] = {"cold": timings[0], "warm": statistics.median(timings[1:]), "warm_cpu": statistics.median(cpu[1:])}
 print(json.dumps(out))
 """
 
@@ -199,12 +209,19 @@ def child(name: str, home: Path, runs: int) -> None:
 
 
 def _timed(call, runs: int) -> tuple[dict, object]:
-    timings, result = [], None
+    """Cold and warm (median) wall seconds, and the warm calls' median CPU seconds (this process, all its threads):
+    on a shared machine the CPU time shows the work done when the wall time shows the neighbours too."""
+    import resource
+
+    timings, cpu, result = [], [], None
     for _ in range(runs + 1):
+        used = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         result = call()
         timings.append(time.perf_counter() - started)
-    return {"cold": timings[0], "warm": statistics.median(timings[1:])}, result
+        now = resource.getrusage(resource.RUSAGE_SELF)
+        cpu.append(now.ru_utime + now.ru_stime - used.ru_utime - used.ru_stime)
+    return {"cold": timings[0], "warm": statistics.median(timings[1:]), "warm_cpu": statistics.median(cpu[1:])}, result
 
 
 def generate(data: Path, rows: int, days: int) -> None:
@@ -233,11 +250,14 @@ def load(root: Path, data: Path) -> None:
         rows = sum(f["rows"] for f in requests)
         busy = sum(f["seconds"] for f in requests)
         for f in requests:
-            print(f"  {Path(f['path']).name}: {f['rows']:,} rows in {f['seconds']:.1f} s ({f['rows'] / f['seconds']:,.0f} rows/s)")
+            print(f"  {Path(f['path']).name}: {f['rows']:,} rows in {f['seconds']:.1f} s ({f['rows'] / f['seconds']:,.0f} rows/s), "
+                  f"{f['cpu']:.1f} CPU s ({f['rows'] / f['cpu']:,.0f} rows per CPU s)")
         first, last = (requests[0]["rows"] / requests[0]["seconds"], requests[-1]["rows"] / requests[-1]["seconds"])
+        first_cpu, last_cpu = (requests[0]["rows"] / requests[0]["cpu"], requests[-1]["rows"] / requests[-1]["cpu"])
         print(f"ingest: {sum(f['rows'] for f in files):,} rows of every table in {seconds:.1f} s, peak RSS {peak:,} MB "
               f"(target < 2,560); llm_requests {rows:,} rows in {busy:.1f} s")
-        print(f"  last file {last:,.0f} rows/s against the first {first:,.0f}: first/last {first / last:.2f} (target <= 1.3)")
+        print(f"  last file {last:,.0f} rows/s against the first {first:,.0f}: first/last {first / last:.2f} (target <= 1.3); "
+              f"per CPU second {first_cpu / last_cpu:.2f}")
         glob = str(data / "llm_requests" / "*.parquet")
         plain = root / "ctas.duckdb"
         plain.unlink(missing_ok=True)
@@ -301,25 +321,39 @@ def measure(root: Path, analyses: list[str], runs: int) -> None:
         floors["overview"] = [sql for name in FLOORS for sql in floors[name]]
     _, _, out = run_measured([sys.executable, "-c", FLOOR, str(root / "native.duckdb"), json.dumps(floors), str(runs)])
     floor = json.loads(out.strip().splitlines()[-1])
-    print(f"\n{'analysis':<46} {'cold s':>8} {'warm s':>8} {'floor s':>8} {'warm/floor':>10} {'peak RSS MB':>12}")
+    _, _, out = run_measured([sys.executable, "-c", FLOOR, str(root / "home" / "warehouse.duckdb"), json.dumps(floors), str(runs)])
+    lake = json.loads(out.strip().splitlines()[-1])
+    print(f"\n{'analysis':<46} {'cold s':>8} {'warm s':>8} {'floor s':>8} {'warm/floor':>10} {'peak RSS MB':>12} "
+          f"{'lake floor s':>12} {'warm/lake':>9}")
     if "planner" in results:
-        ratios = []
+        ratios, lake_ratios, cpu_ratios = [], [], []
         for i, q in enumerate(results["planner"]["questions"]):
             f = floor[f"q{i}"]["warm"]
             ratios.append(q["warm"] / f)
-            print(f"  {q['question']:<44} {q['cold']:8.3f} {q['warm']:8.3f} {f:8.3f} {q['warm'] / f:10.2f}")
+            g = lake[f"q{i}"]["warm"]
+            lake_ratios.append(q["warm"] / g)
+            cpu_ratios.append(q["warm_cpu"] / floor[f"q{i}"]["warm_cpu"])
+            print(f"  {q['question']:<44} {q['cold']:8.3f} {q['warm']:8.3f} {f:8.3f} {q['warm'] / f:10.2f} {'':>12} "
+                  f"{g:12.3f} {q['warm'] / g:9.2f}")
         print(f"{'planner: median warm/floor of ten':<46} {'':>8} {'':>8} {'':>8} {statistics.median(ratios):10.2f} "
-              f"{results['planner']['peak_mb']:12,}  (target <= 1.2)")
+              f"{results['planner']['peak_mb']:12,} {'':>12} {statistics.median(lake_ratios):9.2f}  (target <= 1.2)")
+        print(f"  CPU s, warm: median of the ten against their floors' {statistics.median(cpu_ratios):.2f}x")
     targets = {"drivers": "target <= 2x floor and < 1.5 s", "savings": "target < 3 s", "overview": "target < 3 s"}
     labels = {"drivers": DRIVERS_QUESTION, "savings": SAVINGS_QUESTION, "anomalies": "find_anomalies(days=90)",
               "forecast": "forecast_month x2 + budget_outlook", "overview": "build_overview"}
     for name in analyses:
         if name == "planner":
             continue
-        r, f = results[name], floor.get(name, {}).get("warm")
+        r, f, g = results[name], floor.get(name, {}).get("warm"), lake.get(name, {}).get("warm")
         ratio = f"{r['warm'] / f:10.2f}" if f else f"{'':>10}"
         shown = f"{f:8.3f}" if f else f"{'':>8}"
-        print(f"{labels[name]:<46} {r['cold']:8.3f} {r['warm']:8.3f} {shown} {ratio} {r['peak_mb']:12,}  {targets.get(name, '')}")
+        on_lake = f"{g:12.3f} {r['warm'] / g:9.2f}" if g else f"{'':>12} {'':>9}"
+        print(f"{labels[name]:<46} {r['cold']:8.3f} {r['warm']:8.3f} {shown} {ratio} {r['peak_mb']:12,} {on_lake}  "
+              f"{targets.get(name, '')}")
+        if f:
+            fc, gc = floor[name]["warm_cpu"], lake[name]["warm_cpu"]
+            print(f"  CPU s, warm: {r['warm_cpu']:.3f} against the floor's {fc:.3f} ({r['warm_cpu'] / fc:.2f}x) "
+                  f"and the lake floor's {gc:.3f} ({r['warm_cpu'] / gc:.2f}x)")
         if name == "overview":
             print("  sections (last run, s): " + ", ".join(f"{k} {v}" for k, v in r["sections"].items()))
             for key, message in r["errors"].items():

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.analysis.savings import (
+    _CACHING,
     ROUTING_MAX_MEDIAN_INPUT_TOKENS,
     Saving,
     bind,
@@ -17,7 +18,7 @@ from assistant.analysis.savings import (
     savings_table,
 )
 from assistant.query.window import Window
-from tests.conftest import make_settings
+from tests.conftest import make_settings, normalized
 from tests.tiny_data import write_table
 from warehouse.demo.schema import TABLES, arrow_schema
 from warehouse.executor import Executor
@@ -261,3 +262,37 @@ def test_demo_savings_find_the_planted_idle_gpus_and_unit_cost_breach():
     assert all(node in incidents["idle_gpu"]["description"] for node in named)
     assert any(s.kind == "unit_cost_ceiling" and s.value == "document-analysis" for s in found)
     assert found[0].kind in ("idle_gpu", "unallocated_gpu")
+
+
+# The caching finder's figures by the definition itself, written independently of the finder: a window numbering
+# every request of the (UTC day, prompt_hash) by time over the whole window, then priced at its time.
+_REPEATS_BY_DEFINITION = """
+WITH seen AS (
+  SELECT *, row_number() OVER (PARTITION BY date_trunc('day', ts), prompt_hash ORDER BY ts, request_id) > 1 AS is_repeat
+  FROM llm_requests WHERE ts >= TIMESTAMP '{start}' AND ts < TIMESTAMP '{end}' AND prompt_hash IS NOT NULL
+)
+SELECT r.feature, r.model, count(*), count_if(r.is_repeat),
+       sum(r.input_tokens - coalesce(r.cached_input_tokens, 0) - coalesce(r.cache_write_input_tokens, 0)) FILTER (WHERE r.is_repeat),
+       sum((r.input_tokens - coalesce(r.cached_input_tokens, 0) - coalesce(r.cache_write_input_tokens, 0))
+           * (p.input_usd_per_mtok - coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok)) / 1e6) FILTER (WHERE r.is_repeat),
+       min(p.input_usd_per_mtok), min(coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok))
+FROM seen AS r
+JOIN model_prices AS p ON lower(p.provider) = lower(r.provider) AND lower(p.model) = lower(r.model)
+  AND p.valid_from <= r.ts AND (p.valid_to IS NULL OR r.ts < p.valid_to)
+WHERE coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok) < p.input_usd_per_mtok
+GROUP BY r.feature, r.model
+"""
+
+
+@pytest.mark.parametrize("warehouse_name, start, end, scope", [
+    ("tiny", date(2026, 10, 1), date(2026, 11, 1), None),  # h0..h49 sent again and again by several features
+    ("tiny", date(2026, 10, 3), date(2026, 10, 9), None),  # a window cutting days off: firsts counted in it only
+    ("tiny", date(2026, 10, 1), date(2026, 11, 1), "team=cx"),  # a scope: repeats among the team's requests
+    ("savings", date(2026, 10, 12), date(2026, 11, 11), None),
+])
+def test_caching_pass_matches_the_repeat_definition(request, warehouse_name, start, end, scope):
+    executor = request.getfixturevalue("executor") if warehouse_name == "tiny" else request.getfixturevalue("warehouse")[0]
+    found = executor.run_sql(bind(_CACHING, start=start, end=end, now=end), scope=scope)
+    expected = executor.run_sql(_REPEATS_BY_DEFINITION.format(start=start, end=end), scope=scope)
+    assert expected.rows and any(row[3] for row in expected.rows)  # the case has repeats to find
+    assert normalized(found.rows) == normalized(expected.rows)

@@ -23,7 +23,7 @@ import sqlglot
 from sqlglot import exp
 
 from assistant.present.numbers import figure, money
-from assistant.query.prices import cache_repeat, repeat_saved, request_cost, valid_at
+from assistant.query.prices import repeat_saved, request_cost, valid_at
 from assistant.query.window import Window
 from assistant.understand.timewords import default_window
 
@@ -102,24 +102,47 @@ JOIN repriced AS x ON x.feature IS NOT DISTINCT FROM c.feature AND x.provider = 
 ORDER BY c.cost DESC
 """
 
-# A repeat is a request whose prompt_hash was already sent that day (SEMANTICS.md, repeat_share); its saving is
-# priced at its model's prices valid at its time (assistant.query.prices, as the what-if "cache repeated prompts").
+# A repeat is a request whose prompt_hash was already sent that day (SEMANTICS.md, repeat_share; the same rule
+# as assistant.query.prices.cache_repeat); its saving is priced at its model's prices valid at its time
+# (assistant.query.prices, as the what-if "cache repeated prompts"). Requests are counted over every prompt,
+# repeats only among the (day, prompt) pairs sent more than once: one pass finds those pairs by a hash of the
+# pair (a collision only adds a request to rank, never a repeat), and the ranking runs on their requests alone,
+# not on a window over the whole window's rows. A raw-row pass is unavoidable: which request came first is a
+# property of single requests.
 _CACHING = """
-WITH seen AS (
-  SELECT *, REPEAT AS is_repeat
+WITH sent_again AS (
+  SELECT hash(date_trunc('day', ts), prompt_hash) AS pair
   FROM llm_requests
   WHERE ts >= :start AND ts < :end AND prompt_hash IS NOT NULL
+  GROUP BY pair
+  HAVING count(*) > 1
+), ranked AS (
+  SELECT *, row_number() OVER (PARTITION BY date_trunc('day', ts), prompt_hash ORDER BY ts, request_id) > 1 AS is_repeat
+  FROM llm_requests
+  WHERE ts >= :start AND ts < :end AND prompt_hash IS NOT NULL
+    AND hash(date_trunc('day', ts), prompt_hash) IN (SELECT pair FROM sent_again)
+), repeats AS (
+  SELECT r.feature, r.model, count(*) AS repeats,
+         sum(r.input_tokens - coalesce(r.cached_input_tokens, 0) - coalesce(r.cache_write_input_tokens, 0)) AS repeat_uncached_tokens,
+         sum(REPEAT_SAVED) AS saved
+  FROM ranked AS r
+  JOIN model_prices AS p ON lower(p.provider) = lower(r.provider) AND lower(p.model) = lower(r.model) AND VALID_AT
+  WHERE r.is_repeat AND coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok) < p.input_usd_per_mtok
+  GROUP BY r.feature, r.model
+), requests AS (
+  SELECT r.feature, r.model, count(*) AS requests,
+         min(p.input_usd_per_mtok) AS input_price, min(coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok)) AS cached_price
+  FROM llm_requests AS r
+  JOIN model_prices AS p ON lower(p.provider) = lower(r.provider) AND lower(p.model) = lower(r.model) AND VALID_AT
+  WHERE r.ts >= :start AND r.ts < :end AND r.prompt_hash IS NOT NULL
+    AND coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok) < p.input_usd_per_mtok
+  GROUP BY r.feature, r.model
 )
-SELECT r.feature, r.model, count(*) AS requests, count_if(r.is_repeat) AS repeats,
-       sum(r.input_tokens - coalesce(r.cached_input_tokens, 0) - coalesce(r.cache_write_input_tokens, 0))
-         FILTER (WHERE r.is_repeat) AS repeat_uncached_tokens,
-       sum(REPEAT_SAVED) FILTER (WHERE r.is_repeat) AS saved,
-       min(p.input_usd_per_mtok) AS input_price, min(coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok)) AS cached_price
-FROM seen AS r
-JOIN model_prices AS p ON lower(p.provider) = lower(r.provider) AND lower(p.model) = lower(r.model) AND VALID_AT
-WHERE coalesce(p.cached_input_usd_per_mtok, p.input_usd_per_mtok) < p.input_usd_per_mtok
-GROUP BY r.feature, r.model
-ORDER BY saved DESC
+SELECT q.feature, q.model, q.requests, coalesce(x.repeats, 0) AS repeats, x.repeat_uncached_tokens, x.saved,
+       q.input_price, q.cached_price
+FROM requests AS q
+LEFT JOIN repeats AS x ON x.feature IS NOT DISTINCT FROM q.feature AND x.model = q.model
+ORDER BY x.saved DESC
 """
 
 _RETRIES = """
@@ -188,7 +211,6 @@ ORDER BY excess DESC
 _REPRICING = {
     "REQUEST_COST": lambda: request_cost("r", "p"),
     "VALID_AT": lambda: valid_at("p", "r"),
-    "REPEAT": cache_repeat,
     "REPEAT_SAVED": lambda: repeat_saved("r", "p"),
 }
 
